@@ -1,0 +1,92 @@
+"""``eval-anything run``: evaluate a model on tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eval_anything.cli.common import console, results_table, user_errors
+
+
+def parse_lineage(text: str | None):  # type: ignore[no-untyped-def]
+    """``RUN_ID:STEP[:CHECKPOINT_PATH]`` -> Lineage."""
+    if not text:
+        return None
+    from eval_anything.results import Lineage
+
+    parts = text.split(":", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise ValueError(f"--lineage {text!r}: expected TRAINING_RUN_ID:STEP[:CHECKPOINT_PATH]")
+    return Lineage(
+        training_run_id=parts[0], step=int(parts[1]), checkpoint_path=parts[2] if len(parts) > 2 else None
+    )
+
+
+def run(
+    model: Annotated[str, typer.Option(help="Model adapter: hf, smollm2, openai, vllm, scripted, ...")],
+    tasks: Annotated[str, typer.Option(help="Comma-separated tasks or groups (lm_eval:<task> too).")],
+    model_args: Annotated[
+        str | None, typer.Option(help="Adapter arguments, e.g. pretrained=DIR,dtype=float32")
+    ] = None,
+    judge: Annotated[
+        list[str] | None, typer.Option(help="Bind a judge role: ROLE=BINDING (repeatable).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many samples per task.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for sampled generation.")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Requests per adapter call.")] = 8,
+    output_dir: Annotated[
+        Path | None, typer.Option(help="Run directory; rerunning into it resumes.")
+    ] = None,
+    include_path: Annotated[
+        list[Path] | None, typer.Option(help="Extra folder of task YAML files (repeatable).")
+    ] = None,
+    shard: Annotated[str | None, typer.Option(help="Evaluate slice I of N: 'I/N'.")] = None,
+    no_cache: Annotated[bool, typer.Option(help="Do not read or write the response cache.")] = False,
+    cache_path: Annotated[Path | None, typer.Option(help="Response cache file.")] = None,
+    lineage: Annotated[
+        str | None, typer.Option(help="Training lineage TRAINING_RUN_ID:STEP[:CKPT_PATH].")
+    ] = None,
+    push: Annotated[bool, typer.Option(help="Push the run to the leaderboard store.")] = False,
+    store: Annotated[str | None, typer.Option(help="Store URL or SQLite path for --push.")] = None,
+    max_new_tokens: Annotated[
+        int | None, typer.Option(help="Override every task's max_new_tokens.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Evaluate MODEL on TASKS; write RUN_DIR/results.json and RUN_DIR/samples/*.jsonl."""
+    from eval_anything.judges.base import parse_judge_options
+    from eval_anything.runner import evaluate
+
+    with user_errors():
+        overrides = {"max_new_tokens": max_new_tokens} if max_new_tokens else {}
+        cache: Path | bool | None = False if no_cache else (cache_path or True)
+        results = evaluate(
+            model=model,
+            tasks=tasks,
+            model_args=model_args,
+            judges=parse_judge_options(judge),
+            limit=limit,
+            seed=seed,
+            batch_size=batch_size,
+            output_dir=output_dir,
+            include_paths=list(include_path or []),
+            cache_path=cache,
+            lineage=parse_lineage(lineage),
+            gen_overrides=overrides,
+            shard=shard,
+            progress=not quiet,
+        )
+    console.print(results_table(results))
+    console.print(f"run directory: {results.run_dir}")
+    if push:
+        with user_errors():
+            from eval_anything.store import push as push_run
+
+            run_id = push_run(results.run_dir, store)
+        console.print(f"pushed run {run_id} to the store")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

@@ -1,0 +1,98 @@
+"""What the gate (and the store) need from a run: its results, its sample records per task, and
+which per-sample score is the task's primary one.
+
+A run is named by its directory (holding ``results.json``) or by its run id in the store; both
+give the same :class:`RunSource`, so the gate never cares where a run came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eval_anything.results import (
+    RESULTS_FILE,
+    Results,
+    SampleRecord,
+    TaskResult,
+    read_results,
+    read_sample_records,
+)
+
+
+class GateInputError(ValueError):
+    """Runs that cannot be compared as asked (missing, mismatched); the CLI exits 2."""
+
+
+@dataclass
+class RunSource:
+    """A run's results plus a loader of its sample records (loaded once per task)."""
+
+    label: str
+    results: Results
+    _load: Callable[[str], list[SampleRecord]]
+    _cache: dict[str, list[SampleRecord]] = field(default_factory=dict)
+
+    def records(self, task: str) -> list[SampleRecord]:
+        if task not in self._cache:
+            self._cache[task] = self._load(task)
+        return self._cache[task]
+
+
+def run_from_dir(run_dir: Path) -> RunSource:
+    results = read_results(run_dir)
+    return RunSource(str(run_dir), results, lambda task: read_sample_records(run_dir, task))
+
+
+def load_run(ref: str | Path, store_url: str | None = None) -> RunSource:
+    """A run by directory, or else by run id (or a unique prefix of one) in the store."""
+    path = Path(ref)
+    if (path / RESULTS_FILE).exists():
+        return run_from_dir(path)
+    if path.exists():
+        raise GateInputError(f"{path}: no {RESULTS_FILE} here; give a run directory or a run id")
+    from eval_anything.store import open_store
+    from eval_anything.store.queries import load_results, resolve_run_id, sample_records
+
+    with open_store(store_url) as store:
+        run_id = resolve_run_id(store, str(ref))
+        if run_id is None:
+            raise GateInputError(
+                f"{ref!r}: not a run directory, and no run with that id in store {store!r} "
+                "(push it with `eval-anything push RUN_DIR`, or pass --store)"
+            )
+        results = load_results(store, run_id)
+        url = store.url
+
+    def load(task: str) -> list[SampleRecord]:
+        with open_store(url, migrate=False) as s:
+            return sample_records(s, run_id, task)
+
+    return RunSource(f"{run_id} (store)", results, load)
+
+
+def primary_metric_of(result: TaskResult) -> str | None:
+    """The task's headline metric: ``details['primary_metric']`` when the runner recorded it,
+    else the first metric (the runner lists the spec's metrics first, in their order)."""
+    named = result.details.get("primary_metric")
+    if isinstance(named, str) and named in result.metrics:
+        return named
+    return next(iter(result.metrics), None)
+
+
+def primary_score_of(result: TaskResult, records: list[SampleRecord]) -> str | None:
+    """The per-sample score behind the primary metric. Metrics are named after the score they
+    reduce (``acc``, or ``rating/perception`` for a per-dimension mean of ``rating``), so the
+    longest score name that the metric equals or starts with ``<score>/`` is the one."""
+    names: list[str] = []
+    for r in records:
+        names += [n for n in r.scores if n not in names]
+    if not names:
+        return None
+    metric = primary_metric_of(result)
+    if metric is not None:
+        matches = [n for n in names if metric == n or metric.startswith(n + "/")]
+        if matches:
+            return max(matches, key=len)
+    return names[0]

@@ -1,0 +1,1 @@
+"""Bridges to other evaluation ecosystems (lm-eval in both directions)."""

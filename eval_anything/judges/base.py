@@ -1,0 +1,120 @@
+"""Judges are bound to roles (``judge``, ``image_judge``, ``av_judge``, ``synergy_judge``, ...).
+
+A binding string is ``kind`` or ``kind:arg`` (``smollm2``, ``keyword``, ``hf:/path/to/model``,
+``openai:gpt-4o``); ``kind`` names a judge factory in the registry (kind ``judge``), called as
+``factory(arg, cache=...)``. Every judge reports an identity string, written into results so a
+score always says who gave it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from eval_anything import registry
+
+# What a scorer may ask a judge to do (JudgeItem.kind):
+#   amu        rate an answer 1-10 against human references and keywords (by evaluation dimension)
+#   text_if    rate how well a text follows an instruction, 1-10
+#   image_if   rate a generated image against its instruction on the 4/3/2/1 rubric, 0-10
+#   tifa       answer a multiple-choice question about generated audio/video (10 right, 0 wrong)
+#   synergy    rate how well two generated modalities work together, 0-1
+#   pairwise   prefer answer A or B (position-swapped), 1 / 0.5 / 0 for A
+JUDGE_KINDS = ("amu", "text_if", "image_if", "tifa", "synergy", "pairwise")
+
+
+@dataclass
+class JudgeItem:
+    """One thing to judge. Media parts carry absolute paths (scorers resolve them)."""
+
+    kind: str
+    prompt: str
+    response: str = ""
+    media: list[Any] = field(default_factory=list)
+    references: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Judgment:
+    """A judge's verdict; ``value`` None is unscored (with ``reason``), never a zero."""
+
+    value: float | None
+    raw: str | None = None
+    prompt_hash: str | None = None
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_record(self, judge: str, extra: dict[str, Any] | None = None) -> Any:
+        from eval_anything.results import ScoreRecord
+
+        return ScoreRecord(
+            value=self.value,
+            unscored_reason=self.reason if self.value is None else None,
+            judge=judge,
+            prompt_hash=self.prompt_hash,
+            raw_judgment=self.raw,
+            details={**self.details, **(extra or {})},
+        )
+
+
+class Judge(ABC):
+    """Base class of judges. ``kinds`` lists the JudgeItem kinds the judge can rate."""
+
+    kinds: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def identity(self) -> str:
+        """Stable description: judge kind plus model identity (hash) where there is a model."""
+
+    def template_hash(self) -> str | None:
+        return None
+
+    def supports(self, kind: str) -> bool:
+        return kind in self.kinds
+
+    def judge(self, items: list[JudgeItem]) -> list[Judgment]:
+        """One Judgment per item, in order. Items of a kind the judge lacks are unscored."""
+        raise NotImplementedError(f"judge {self.identity()} does not rate items")
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+def unsupported(judge: Judge, item: JudgeItem) -> Judgment:
+    return Judgment(value=None, reason=f"judge {judge.identity()} cannot rate {item.kind!r} items")
+
+
+def require_kind(judge: Any, role: str, kinds: tuple[str, ...]) -> None:
+    """Fail with a message naming the role when ``judge`` rates none of ``kinds`` (e.g. a
+    keyword judge bound to ``image_judge``); ``eval-anything judges`` lists what each rates."""
+    if any(judge.supports(k) for k in kinds):
+        return
+    raise ValueError(
+        f"judge role {role!r} is bound to {judge.identity()}, which cannot rate "
+        f"{'/'.join(kinds)} items; bind another with --judge {role}=BINDING "
+        "(`eval-anything judges` lists the judges and what they rate)"
+    )
+
+
+def parse_binding(binding: str) -> tuple[str, str | None]:
+    kind, sep, arg = binding.partition(":")
+    return kind, (arg if sep else None)
+
+
+def build_judge(binding: str, cache: Any = None, where: str = "--judge") -> Any:
+    kind, arg = parse_binding(binding)
+    factory = registry.get("judge", kind, where=where)
+    return factory(arg, cache=cache)
+
+
+def parse_judge_options(items: list[str] | None) -> dict[str, str]:
+    """``['judge=openai:gpt-4o', 'av_judge=scripted:x.json']`` -> {role: binding}."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        role, sep, binding = item.partition("=")
+        if not sep or not role or not binding:
+            raise ValueError(f"--judge {item!r}: expected ROLE=BINDING, e.g. judge=smollm2")
+        out[role.strip()] = binding.strip()
+    return out

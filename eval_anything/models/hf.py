@@ -1,0 +1,221 @@
+"""Hugging Face transformers adapter: causal LMs and image-text-to-text models.
+
+Generation is batched, sorted by prompt length, left-padded, with the chat template applied (its
+sha256 is recorded). Multiple-choice scoring packs each item's context and all its choices into
+one row (see :mod:`eval_anything.models.hf_loglik`), so the shared context is computed once.
+Media parts a text-only model cannot take are dropped and recorded as not consumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from eval_anything.content import ImagePart, TextPart
+from eval_anything.models.base import (
+    GenerateRequest,
+    LoglikelihoodOutput,
+    LoglikelihoodRequest,
+    Message,
+    ModelAdapter,
+    ModelOutput,
+)
+from eval_anything.models.weights_identity import weights_identity
+from eval_anything.registry import register
+
+_DTYPES = ("auto", "float32", "float16", "bfloat16")
+
+
+def pick_device(device: str) -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def pick_dtype(dtype: str, device: str) -> Any:
+    """float32 on CPUs (bf16 matmuls are several times slower on CPUs without bf16 support),
+    bf16 on GPUs that support it."""
+    import torch
+
+    if dtype not in _DTYPES:
+        raise ValueError(f"--model-args dtype={dtype!r}: choose one of {', '.join(_DTYPES)}")
+    if dtype != "auto":
+        return getattr(torch, dtype)
+    if device.startswith("cuda") and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+@register("model", "hf")
+class HFModel(ModelAdapter):
+    supports_loglikelihood = True
+
+    def __init__(
+        self,
+        pretrained: str,
+        revision: str | None = None,
+        dtype: str = "auto",
+        device: str = "auto",
+        batch_size: int | None = None,
+        max_length: int | None = None,
+        gguf_file: str | None = None,
+        base: str | None = None,
+        trust_remote_code: bool = False,
+        add_bos_token: bool | None = None,
+        chat_template: bool = True,
+        name: str | None = None,
+    ) -> None:
+        from eval_anything.models.hf_loading import load_model_and_tokenizer
+
+        self.pretrained = str(pretrained)
+        self.revision = revision
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(dtype, self.device)
+        self.batch_size = batch_size
+        self.add_bos_token = add_bos_token
+        self.use_chat_template = chat_template
+        self._name = name
+        loaded = load_model_and_tokenizer(
+            self.pretrained, revision=revision, dtype=self.dtype, device=self.device,
+            gguf_file=gguf_file, base=base, trust_remote_code=trust_remote_code,
+        )
+        self.model, self.tokenizer, self.processor = loaded.model, loaded.tokenizer, loaded.processor
+        self.base_identity = loaded.base_identity
+        self.multimodal = loaded.processor is not None
+        self.max_length = max_length or _model_max_length(self.model, self.tokenizer)
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self._identity = {
+            "adapter": "hf",
+            "name": name or self.pretrained,
+            "weights": weights_identity(self.pretrained, revision),
+            "base": self.base_identity,
+            "gguf_file": gguf_file,
+            "dtype": str(self.dtype).replace("torch.", ""),
+            "add_bos_token": add_bos_token,
+            "chat_template": self.chat_template_sha() if chat_template else None,
+        }
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def input_modalities(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("text", "image") if self.multimodal else ("text",)
+
+    def identity(self) -> dict[str, Any]:
+        return self._identity
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "dtype": str(self.dtype).replace("torch.", ""),
+            "device": self.device,
+            "chat_template_sha256": self.chat_template_sha(),
+            "max_length": self.max_length,
+            "architecture": type(self.model).__name__,
+            "parameters": sum(p.numel() for p in self.model.parameters()),
+        }
+
+    def chat_template_sha(self) -> str | None:
+        tpl = getattr(self.processor or self.tokenizer, "chat_template", None)
+        if not tpl:
+            tpl = getattr(self.tokenizer, "chat_template", None)
+        if not tpl:
+            return None
+        text = tpl if isinstance(tpl, str) else json.dumps(tpl, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    # ------------------------------------------------------------------ prompts
+
+    def render(self, messages: list[Message], add_generation_prompt: bool = True) -> str:
+        """Messages -> prompt text (chat template when the tokenizer has one)."""
+        has_template = self.use_chat_template and self.chat_template_sha() is not None
+        if not has_template:
+            return "\n\n".join(_text(m) for m in messages)
+        if self.multimodal:
+            chat = [_mm_message(m) for m in messages]
+            return str(
+                self.processor.apply_chat_template(
+                    chat, add_generation_prompt=add_generation_prompt, tokenize=False
+                )
+            )
+        chat = [{"role": m.role, "content": _text(m)} for m in messages]
+        return str(
+            self.tokenizer.apply_chat_template(
+                chat, add_generation_prompt=add_generation_prompt, tokenize=False
+            )
+        )
+
+    def encode(self, text: str, add_special_tokens: bool | None = None) -> list[int]:
+        """Token ids as lm-eval's hf backend makes them: the tokenizer's default special tokens
+        (or ``add_bos_token`` when set), none when the text already starts with the BOS text."""
+        tok = self.tokenizer
+        if add_special_tokens is None:
+            add_special_tokens = True if self.add_bos_token is None else self.add_bos_token
+            prefix = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+            if prefix is not None and text.startswith(tok.decode(prefix)):
+                add_special_tokens = False
+        return list(tok.encode(text, add_special_tokens=add_special_tokens))
+
+    def consumed(self, messages: list[Message]) -> list[str]:
+        kinds = {p.type for m in messages for p in m.content}
+        return [k for k in ("text", "image", "audio", "video") if k in kinds and k in self.input_modalities]
+
+    # ------------------------------------------------------------------ generate
+
+    def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
+        from eval_anything.models.hf_generate import generate_batch
+
+        if not requests:
+            return []
+        size = self.batch_size or len(requests)
+        order = sorted(range(len(requests)), key=lambda i: -len(self.render(requests[i].messages)))
+        outputs: list[ModelOutput | None] = [None] * len(requests)
+        for start in range(0, len(order), size):
+            idx = order[start : start + size]
+            batch = [requests[i] for i in idx]
+            for i, out in zip(idx, generate_batch(self, batch), strict=True):
+                outputs[i] = out
+        return [o for o in outputs if o is not None]
+
+    # ------------------------------------------------------------------ loglikelihood
+
+    def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[LoglikelihoodOutput]:
+        from eval_anything.models.hf_loglik import score_requests
+
+        return score_requests(self, requests)
+
+    def close(self) -> None:
+        self.model = None
+
+
+def _text(m: Message) -> str:
+    return "\n".join(p.text for p in m.content if isinstance(p, TextPart))
+
+
+def _mm_message(m: Message) -> dict[str, Any]:
+    content: list[dict[str, Any]] = []
+    for p in m.content:
+        if isinstance(p, ImagePart):
+            content.append({"type": "image"})
+        elif isinstance(p, TextPart):
+            content.append({"type": "text", "text": p.text})
+    return {"role": m.role, "content": content}
+
+
+def _model_max_length(model: Any, tokenizer: Any) -> int:
+    for attr in ("max_position_embeddings", "n_positions", "max_sequence_length"):
+        cfg = getattr(model.config, "get_text_config", lambda: model.config)()
+        v = getattr(cfg, attr, None)
+        if isinstance(v, int) and v > 0:
+            return v
+    tl = getattr(tokenizer, "model_max_length", None)
+    return tl if isinstance(tl, int) and tl < 1_000_000 else 2048
+
+
+def is_model_dir(path: str | Path) -> bool:
+    p = Path(path)
+    return p.is_dir() and ((p / "config.json").exists() or (p / "adapter_config.json").exists())

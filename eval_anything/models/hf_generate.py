@@ -1,0 +1,76 @@
+"""Batched generation for the hf adapter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eval_anything.content import ImagePart
+from eval_anything.models.base import GenerateRequest, ModelOutput
+
+
+def truncate_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutput]:
+    """One left-padded ``generate`` call; all requests of a batch share its generation config
+    (the runner batches per task, so they do)."""
+    import torch
+
+    gen = batch[0].gen
+    prompts = [adapter.render(r.messages) for r in batch]
+    tok = adapter.tokenizer
+    max_prompt = max(adapter.max_length - gen.max_new_tokens, 1)
+    if adapter.multimodal:
+        images = [[p.load() for m in r.messages for p in m.content if isinstance(p, ImagePart)] for r in batch]
+        kwargs: dict[str, Any] = {"text": prompts, "padding": True, "return_tensors": "pt"}
+        if any(images):
+            kwargs["images"] = images
+        adapter.processor.tokenizer.padding_side = "left"
+        enc = adapter.processor(**kwargs)
+    else:
+        has_template = adapter.use_chat_template and adapter.chat_template_sha() is not None
+        special = False if has_template else (adapter.add_bos_token or False)
+        enc = tok(
+            prompts, return_tensors="pt", padding=True, padding_side="left",
+            add_special_tokens=special, truncation=True, max_length=max_prompt,
+        )
+    enc = {k: v.to(adapter.device) for k, v in enc.items()}
+    gen_kwargs: dict[str, Any] = {
+        "max_new_tokens": gen.max_new_tokens,
+        "do_sample": not gen.greedy,
+        "pad_token_id": tok.pad_token_id,
+    }
+    if not gen.greedy:
+        gen_kwargs.update(temperature=gen.temperature, top_p=gen.top_p)
+        torch.manual_seed(gen.seed or 0)
+    else:
+        gen_kwargs.update(temperature=None, top_p=None, top_k=None)
+    with torch.inference_mode():
+        out = adapter.model.generate(**enc, **gen_kwargs)
+    prompt_len = enc["input_ids"].shape[1]
+    n_prompt = enc["attention_mask"].sum(dim=1).tolist()
+    results = []
+    eos = tok.eos_token_id
+    for i, req in enumerate(batch):
+        new = out[i, prompt_len:].tolist()
+        n_new = len(new)
+        finish = "length"
+        if eos is not None and eos in new:
+            n_new = new.index(eos)
+            finish = "stop"
+        elif tok.pad_token_id in new:
+            n_new = new.index(tok.pad_token_id)
+            finish = "stop"
+        text = tok.decode(new[:n_new], skip_special_tokens=True)
+        text, stopped = truncate_at_stop(text, gen.stop)
+        results.append(
+            ModelOutput(
+                parts=[{"type": "text", "text": text}],  # type: ignore[list-item]
+                usage={"prompt_tokens": int(n_prompt[i]), "completion_tokens": n_new},
+                consumed_modalities=adapter.consumed(req.messages),
+                finish_reason="stop" if stopped else finish,
+            )
+        )
+    return results

@@ -1,0 +1,94 @@
+"""Replays fixed outputs: deterministic tests of everything downstream of the model.
+
+The script is a JSON object or a JSONL file of ``{"input": TEXT, "output": TEXT}`` rows; a request
+is matched by the text of its last user turn (exactly, then by the longest ``input`` it contains).
+``default`` answers anything unmatched; without it an unmatched request is an error output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from eval_anything.content import TextPart, text_of
+from eval_anything.models.base import (
+    GenerateRequest,
+    LoglikelihoodOutput,
+    LoglikelihoodRequest,
+    ModelAdapter,
+    ModelOutput,
+)
+from eval_anything.registry import register
+
+
+def load_script(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".jsonl":
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        return {str(r["input"]): str(r["output"]) for r in rows}
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object mapping input text to output text")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+@register("model", "scripted")
+class ScriptedModel(ModelAdapter):
+    input_modalities = ("text", "image", "audio", "video")
+    supports_loglikelihood = True
+
+    def __init__(
+        self,
+        script: str | None = None,
+        default: str | None = None,
+        outputs: dict[str, str] | None = None,
+        name: str = "scripted",
+    ) -> None:
+        self.script_path = script
+        self.table: dict[str, str] = dict(outputs or {})
+        if script:
+            path = Path(script)
+            if not path.exists():
+                raise FileNotFoundError(f"--model-args script={script}: file not found")
+            self.table.update(load_script(path))
+        self.default = default
+        self._name = name
+        self.calls = 0
+
+    def identity(self) -> dict[str, Any]:
+        digest = hashlib.sha256(
+            json.dumps([self.table, self.default], sort_keys=True).encode()
+        ).hexdigest()
+        return {"adapter": "scripted", "name": self._name, "script_sha256": digest}
+
+    def _lookup(self, text: str) -> str | None:
+        if text in self.table:
+            return self.table[text]
+        hits = [k for k in self.table if k and k in text]
+        if hits:
+            return self.table[max(hits, key=len)]
+        return self.default
+
+    def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
+        self.calls += len(requests)
+        outs = []
+        for r in requests:
+            text = text_of(r.messages[-1].content)
+            got = self._lookup(text)
+            if got is None:
+                outs.append(ModelOutput(error=f"scripted model has no output for {text[:60]!r}"))
+            else:
+                outs.append(ModelOutput(parts=[TextPart(text=got)], consumed_modalities=["text"]))
+        return outs
+
+    def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[LoglikelihoodOutput]:
+        """The scripted answer's choice gets log-prob 0, every other choice -10."""
+        self.calls += len(requests)
+        outs = []
+        for r in requests:
+            want = (self._lookup(text_of(r.context[-1].content)) or "").strip()
+            lps = [0.0 if c.strip() == want else -10.0 for c in r.continuations]
+            outs.append(LoglikelihoodOutput(logprobs=lps, greedy=[lp == 0.0 for lp in lps]))
+        return outs

@@ -1,0 +1,58 @@
+"""Progress bars (rich, on stderr) with samples per second."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+
+class _Rate(TextColumn):
+    def __init__(self) -> None:
+        super().__init__("")
+
+    def render(self, task: Any) -> Any:
+        from rich.text import Text
+
+        speed = task.finished_speed or task.speed
+        return Text("-- samples/s" if not speed else f"{speed:.2f} samples/s", style="cyan")
+
+
+class _Bar:
+    def __init__(self, progress: Progress | None, task_id: Any) -> None:
+        self.progress, self.task_id = progress, task_id
+
+    def advance(self, n: int) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task_id, n)
+
+
+class ProgressReporter:
+    def __init__(self, enabled: bool = True) -> None:
+        self.progress: Progress | None = None
+        if enabled:
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TaskProgressColumn(), _Rate(), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=False,
+            )
+            self.progress.start()
+
+    def task(self, name: str, total: int, completed: int = 0) -> _Bar:
+        if self.progress is None:
+            return _Bar(None, None)
+        tid = self.progress.add_task(name, total=total, completed=completed)
+        return _Bar(self.progress, tid)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None

@@ -1,0 +1,176 @@
+"""Turn samples into model requests, answer them through the cache, score them, log them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from eval_anything.cache import ResponseCache, make_key
+from eval_anything.content import TextPart
+from eval_anything.models.base import (
+    GenerateRequest,
+    LoglikelihoodOutput,
+    LoglikelihoodRequest,
+    Message,
+    ModelAdapter,
+    ModelOutput,
+)
+from eval_anything.results import SampleRecord, ScoreRecord, append_sample_records
+from eval_anything.sample import Sample
+from eval_anything.scoring.base import ScoreContext, Scorer
+from eval_anything.task import TaskSpec, cluster_of, render_input, render_system
+
+MEDIA_DIR = "media"
+_EXT = {"image": ".png", "audio": ".wav", "video": ".gif"}
+
+
+class TaskRequests:
+    """Request building and cached answering for one task."""
+
+    def __init__(
+        self,
+        spec: TaskSpec,
+        adapter: ModelAdapter,
+        cache: ResponseCache,
+        run_dir: Path,
+        seed: int,
+        gen_overrides: dict[str, Any] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.adapter = adapter
+        self.cache = cache
+        self.run_dir = run_dir
+        self.identity = adapter.identity_hash()
+        gen = spec.generation_config(gen_overrides)
+        self.gen = gen if gen.greedy else gen.model_copy(update={"seed": seed})
+
+    def request(self, sample: Sample) -> GenerateRequest | LoglikelihoodRequest:
+        parts = render_input(self.spec, sample)
+        system = render_system(self.spec, sample)
+        if self.spec.request == "multiple_choice":
+            if not sample.choices:
+                raise ValueError(
+                    f"{self.spec.file}: sample {sample.id!r} has no 'choices' but the task's "
+                    "request is multiple_choice"
+                )
+            ctx = []
+            if system:
+                ctx.append(Message(role="system", content=[TextPart(text=system)]))
+            ctx.append(Message(role="user", content=parts))
+            return LoglikelihoodRequest(
+                context=ctx,
+                continuations=[self.spec.choice_delimiter + c for c in sample.choices],
+                apply_chat_template=self.spec.apply_chat_template,
+            )
+        return GenerateRequest.from_parts(parts, self.gen, system)
+
+    def is_done(self, sample: Sample, record: SampleRecord | None) -> bool:
+        if record is None:
+            return False
+        return (
+            record.prompt_hash == self.request(sample).content_hash()
+            and record.input_ref == sample.content_hash()
+        )
+
+    def respond(self, samples: list[Sample]) -> tuple[list[Any], list[ModelOutput]]:
+        reqs = [self.request(s) for s in samples]
+        ns = "loglikelihood" if self.spec.request == "multiple_choice" else "generate"
+        keys = [make_key(ns, self.identity, r.content_hash()) for r in reqs]
+        outputs: list[ModelOutput | None] = []
+        for k in keys:
+            hit = self.cache.get(k)
+            outputs.append(None if hit is None else ModelOutput.model_validate_json(hit))
+        miss = [i for i, o in enumerate(outputs) if o is None]
+        if miss:
+            fresh = self._call([reqs[i] for i in miss], [samples[i] for i in miss])
+            rows = []
+            for i, out in zip(miss, fresh, strict=True):
+                outputs[i] = out
+                if out.error is None:  # failures are retried on the next run, never cached
+                    rows.append((keys[i], ns, out.model_dump_json()))
+            self.cache.put_many(rows)
+        final = [
+            self._materialize(o, s.id) for o, s in zip(outputs, samples, strict=True) if o is not None
+        ]
+        return reqs, final
+
+    def _call(self, reqs: list[Any], samples: list[Sample]) -> list[ModelOutput]:
+        if self.spec.request == "multiple_choice":
+            lls = self.adapter.loglikelihood(reqs)
+            return [_mc_output(ll, s) for ll, s in zip(lls, samples, strict=True)]
+        return self.adapter.generate(reqs)
+
+    def _materialize(self, out: ModelOutput, sample_id: str) -> ModelOutput:
+        """Write inline media to ``RUN_DIR/media/<task>/`` and refer to them by relative path."""
+        if not any(getattr(p, "data", None) is not None for p in out.parts):
+            return out
+        parts = []
+        for i, p in enumerate(out.parts):
+            data = getattr(p, "data", None)
+            if data is not None:
+                rel = Path(MEDIA_DIR) / self.spec.task / f"{_safe(sample_id)}-{i}{_EXT[p.type]}"
+                dest = self.run_dir / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(data)
+                p = p.model_copy(update={"data": None, "path": rel.as_posix()})
+            parts.append(p)
+        return out.model_copy(update={"parts": parts})
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:80]
+
+
+def _mc_output(ll: LoglikelihoodOutput, sample: Sample) -> ModelOutput:
+    choices = sample.choices or []
+    best = max(range(len(ll.logprobs)), key=lambda i: ll.logprobs[i]) if ll.logprobs else 0
+    return ModelOutput(
+        parts=[TextPart(text=choices[best] if choices else "")],
+        choice_logprobs=ll.logprobs,
+        choice_greedy=ll.greedy,
+    )
+
+
+def run_batch(
+    treq: TaskRequests,
+    batch: list[Sample],
+    scorers: list[Scorer],
+    ctx: ScoreContext,
+    log: Path,
+) -> list[SampleRecord]:
+    """Answer, score and append one batch to the sample log."""
+    reqs, outputs = treq.respond(batch)
+    scores: list[dict[str, ScoreRecord]] = [{} for _ in batch]
+    for sc in scorers:
+        for acc, new in zip(scores, sc.score(batch, outputs, ctx), strict=True):
+            acc.update(new)
+    records = [
+        make_record(treq.spec, s, r, o, sc)
+        for s, r, o, sc in zip(batch, reqs, outputs, scores, strict=True)
+    ]
+    append_sample_records(log, records)
+    return records
+
+
+def make_record(
+    spec: TaskSpec, sample: Sample, req: Any, out: ModelOutput, scores: dict[str, ScoreRecord]
+) -> SampleRecord:
+    consumed = out.consumed_modalities or [m for m in sample.modalities]
+    return SampleRecord(
+        sample_id=sample.id,
+        cluster=cluster_of(spec, sample),
+        input_ref=sample.content_hash(),
+        input=list(sample.input),
+        target=sample.target,
+        prompt_hash=req.content_hash(),
+        output=out.parts,
+        scores=scores,
+        consumed_modalities=consumed,
+        usage=out.usage,
+        metadata={
+            **sample.metadata,
+            **({"error": out.error} if out.error else {}),
+            **({"choice_logprobs": out.choice_logprobs} if out.choice_logprobs else {}),
+        },
+    )

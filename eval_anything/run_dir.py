@@ -1,0 +1,55 @@
+"""The run directory's identity file, ``run.json``: it makes a rerun into the same folder a
+resume, and refuses to mix two different evaluations in one folder."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from eval_anything.results import Lineage, RunSpec, atomic_write_text
+
+RUN_FILE = "run.json"
+# fields that must match for a folder to be resumed (tasks and limit may grow)
+_MUST_MATCH = ("model", "seed", "judges", "gen_overrides", "shard")
+
+
+class RunDirError(ValueError):
+    pass
+
+
+def prepare_run_dir(
+    run_dir: Path, spec: RunSpec, model_identity: str, lineage: Lineage | None
+) -> str:
+    """Create or reopen ``run_dir``; returns the run id (kept across resumes)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / RUN_FILE
+    if path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old.get("model_identity") != model_identity:
+            raise RunDirError(
+                f"{run_dir}: holds a run of a different model (identity "
+                f"{str(old.get('model_identity'))[:12]}, now {model_identity[:12]}); use a new "
+                "--output-dir, or delete the folder to start over"
+            )
+        for key in _MUST_MATCH:
+            if old.get("spec", {}).get(key) != spec.model_dump(mode="json").get(key):
+                raise RunDirError(
+                    f"{run_dir}/{RUN_FILE}: field 'spec.{key}' differs from this run "
+                    f"({old['spec'].get(key)!r} there); use a new --output-dir to change it"
+                )
+        return str(old["run_id"])
+    run_id = uuid.uuid4().hex[:16]
+    atomic_write_text(
+        path,
+        json.dumps(
+            {
+                "run_id": run_id,
+                "model_identity": model_identity,
+                "spec": spec.model_dump(mode="json"),
+                "lineage": lineage.model_dump(mode="json") if lineage else None,
+            },
+            indent=2,
+        ),
+    )
+    return run_id

@@ -1,0 +1,290 @@
+"""plan -> generate -> score -> reduce.
+
+The runner resolves the tasks, binds judge roles (failing before any generation when a role is
+unbound), asks the adapter for answers in batches through the response cache, scores each batch
+and appends its records to ``samples/<task>.jsonl`` as it goes. Running again with the same
+``output_dir`` resumes: samples already in the log (same prompt hash) are not recomputed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eval_anything import registry
+from eval_anything.cache import ResponseCache, default_cache_path
+from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
+from eval_anything.content import modalities_of
+from eval_anything.environment import capture_environment
+from eval_anything.judges.base import build_judge
+from eval_anything.models.base import ModelAdapter, parse_model_args, public_args
+from eval_anything.progress import ProgressReporter
+from eval_anything.reduce import group_metrics, task_metrics
+from eval_anything.requests import TaskRequests, run_batch
+from eval_anything.results import (
+    JudgeInfo,
+    Lineage,
+    ModelInfo,
+    Results,
+    RunSpec,
+    TaskResult,
+    read_sample_records,
+    samples_path,
+    write_results,
+)
+from eval_anything.run_dir import RunDirError, prepare_run_dir
+from eval_anything.sample import Sample
+from eval_anything.scoring.base import ScoreContext, Scorer
+from eval_anything.sources import load_samples
+from eval_anything.task import TaskSpec, TaskSpecError, fingerprint
+
+
+class ConfigError(ValueError):
+    """Bad input: unknown names, unbound judge roles, conflicting output dirs."""
+
+
+@dataclass
+class PlannedTask:
+    spec: TaskSpec
+    samples: list[Sample]
+    fingerprint: str
+    scorers: list[Scorer]
+    roles: dict[str, str] = field(default_factory=dict)
+
+
+def build_adapter(model: str, model_args: dict[str, Any]) -> ModelAdapter:
+    cls = registry.get("model", model, where="--model")
+    try:
+        return cls(**model_args)  # type: ignore[no-any-return]
+    except TypeError as e:
+        raise ConfigError(f"--model-args for {model!r}: {e}") from e
+
+
+def parse_shard(shard: str | None) -> tuple[int, int] | None:
+    if shard is None:
+        return None
+    try:
+        i, n = (int(x) for x in shard.split("/"))
+    except ValueError:
+        raise ConfigError(f"--shard {shard!r}: expected I/N, e.g. 0/4") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise ConfigError(f"--shard {shard!r}: need 0 <= I < N")
+    return i, n
+
+
+def plan_tasks(
+    spec: RunSpec, catalog: Catalog
+) -> tuple[list[PlannedTask], list[str], list[str]]:
+    """Load every task, its samples (limit, shard) and scorers; returns also groups and lm-eval
+    task names. Raises before any model is loaded when a judge role is unbound."""
+    task_names, groups = catalog.expand(spec.tasks)
+    shard = parse_shard(spec.shard)
+    planned: list[PlannedTask] = []
+    lm_eval = [t for t in task_names if t.startswith(LM_EVAL_PREFIX)]
+    for name in task_names:
+        if name.startswith(LM_EVAL_PREFIX):
+            continue
+        tspec = catalog.tasks[name]
+        samples = load_samples(tspec, spec.limit)
+        fp = fingerprint(tspec, samples)
+        if shard is not None:
+            samples = samples[shard[0] :: shard[1]]
+        scorers = [
+            registry.get("scorer", s.name, where=f"{tspec.file}: field 'scorers'")(**s.args)
+            for s in tspec.scorers
+        ]
+        roles: dict[str, str] = {}
+        for sc in scorers:
+            for role in sc.required_roles():
+                binding = spec.judges.get(role) or tspec.judges.get(role)
+                if binding is None:
+                    raise ConfigError(
+                        f"task {name!r} (scorer {sc.name!r}) needs judge role {role!r}, which is "
+                        f"not bound: add --judge {role}=BINDING (e.g. {role}=smollm2, "
+                        f"{role}=openai:gpt-4o) or a default under 'judges:' in {tspec.file}"
+                    )
+                roles[role] = binding
+        planned.append(PlannedTask(tspec, samples, fp, scorers, roles))
+    return planned, groups, lm_eval
+
+
+def evaluate(
+    model: str,
+    tasks: list[str] | str,
+    model_args: dict[str, Any] | str | None = None,
+    judges: dict[str, str] | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    batch_size: int = 8,
+    output_dir: Path | str | None = None,
+    include_paths: list[Path | str] | tuple[Path | str, ...] = (),
+    cache_path: Path | str | None | bool = True,
+    lineage: Lineage | None = None,
+    gen_overrides: dict[str, Any] | None = None,
+    shard: str | None = None,
+    progress: bool = True,
+    adapter: ModelAdapter | None = None,
+) -> Results:
+    """Evaluate ``model`` on ``tasks`` and write a run directory. Returns the results.
+
+    ``cache_path=True`` uses the default cache (``~/.cache/eval_anything``), ``None``/``False``
+    disables it. ``adapter`` lets a caller pass a ready adapter (trainers scoring in-process).
+    """
+    started = time.perf_counter()
+    args = parse_model_args(model_args) if isinstance(model_args, str) else dict(model_args or {})
+    task_list = [t.strip() for t in tasks.split(",")] if isinstance(tasks, str) else list(tasks)
+    spec = RunSpec(
+        model=model,
+        model_args=public_args(args),
+        tasks=[t for t in task_list if t],
+        judges=dict(judges or {}),
+        limit=limit,
+        seed=seed,
+        batch_size=batch_size,
+        shard=shard,
+        gen_overrides=dict(gen_overrides or {}),
+    )
+    catalog = load_catalog(include_paths)
+    planned, groups, lm_eval_tasks = plan_tasks(spec, catalog)
+
+    if adapter is None:
+        adapter = build_adapter(model, args)
+    model_info = ModelInfo(
+        adapter=model,
+        name=str(args.get("pretrained") or args.get("model") or args.get("path") or model),
+        identity=adapter.identity_hash(),
+        details=adapter.details(),
+        input_modalities=list(adapter.input_modalities),
+        output_modalities=list(adapter.output_modalities),
+    )
+    if output_dir is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        output_dir = Path("runs") / f"{model}-{stamp}"
+    run_dir = Path(output_dir)
+    try:
+        run_id = prepare_run_dir(run_dir, spec, model_info.identity, lineage)
+    except RunDirError as e:
+        raise ConfigError(str(e)) from e
+
+    cache = ResponseCache(_cache_file(cache_path))
+    judge_objs: dict[str, Any] = {}
+    task_results: dict[str, TaskResult] = {}
+    timings: dict[str, float] = {}
+    usage: dict[str, int] = {}
+    reporter = ProgressReporter(enabled=progress)
+    try:
+        for pt in planned:
+            bound = {role: _judge(judge_objs, b, cache) for role, b in pt.roles.items()}
+            t0 = time.perf_counter()
+            result = _run_task(pt, adapter, bound, cache, run_dir, spec, reporter, usage)
+            task_results[pt.spec.task] = result
+            timings[pt.spec.task] = round(time.perf_counter() - t0, 3)
+        for name in lm_eval_tasks:
+            from eval_anything.integrations.lm_eval_tasks import run_lm_eval_task
+
+            t0 = time.perf_counter()
+            task_results[name] = run_lm_eval_task(adapter, name, spec, run_dir)
+            timings[name] = round(time.perf_counter() - t0, 3)
+    finally:
+        reporter.close()
+        for j in judge_objs.values():
+            j.close()
+        cache.close()
+
+    specs = {pt.spec.task: pt.spec for pt in planned}
+    results = Results(
+        run_id=run_id,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        spec=spec,
+        model=model_info,
+        environment=capture_environment(),
+        lineage=lineage,
+        tasks=task_results,
+        groups=reduce_groups(groups, catalog, task_results, specs),
+        timings={**timings, "total": round(time.perf_counter() - started, 3)},
+        usage=usage,
+    )
+    write_results(run_dir, results)
+    return results
+
+
+def reduce_groups(
+    groups: list[str], catalog: Catalog, task_results: dict[str, TaskResult],
+    specs: dict[str, TaskSpec],
+) -> dict[str, Any]:
+    done: dict[str, Any] = {}
+    for g in groups:
+        gr = group_metrics(
+            g, catalog.group_members(g), catalog.groups.get(g), task_results, done, specs
+        )
+        if gr is not None:
+            done[g] = gr
+    return done
+
+
+def _cache_file(cache_path: Path | str | None | bool) -> Path | None:
+    if cache_path is True:
+        return default_cache_path()
+    if cache_path in (None, False):
+        return None
+    return Path(cache_path)  # type: ignore[arg-type]
+
+
+def _judge(objs: dict[str, Any], binding: str, cache: ResponseCache) -> Any:
+    if binding not in objs:
+        objs[binding] = build_judge(binding, cache=cache)
+    return objs[binding]
+
+
+def _run_task(
+    pt: PlannedTask,
+    adapter: ModelAdapter,
+    judges: dict[str, Any],
+    cache: ResponseCache,
+    run_dir: Path,
+    spec: RunSpec,
+    reporter: ProgressReporter,
+    usage: dict[str, int],
+) -> TaskResult:
+    treq = TaskRequests(pt.spec, adapter, cache, run_dir, spec.seed, spec.gen_overrides)
+    log = samples_path(run_dir, pt.spec.task)
+    done = {r.sample_id: r for r in read_sample_records(run_dir, pt.spec.task)}
+    todo = [s for s in pt.samples if not treq.is_done(s, done.get(s.id))]
+    ctx = ScoreContext(judges=judges, run_dir=run_dir, task=pt.spec)
+    bar = reporter.task(pt.spec.task, total=len(pt.samples), completed=len(pt.samples) - len(todo))
+    for start in range(0, len(todo), spec.batch_size):
+        batch = todo[start : start + spec.batch_size]
+        records = run_batch(treq, batch, pt.scorers, ctx, log)
+        for r in records:
+            for k, v in r.usage.items():
+                usage[k] = usage.get(k, 0) + v
+        bar.advance(len(batch))
+    wanted = {s.id for s in pt.samples}
+    records = [r for r in read_sample_records(run_dir, pt.spec.task) if r.sample_id in wanted]
+    return task_result(pt, records, judges)
+
+
+def task_result(pt: PlannedTask, records: list[Any], judges: dict[str, Any]) -> TaskResult:
+    metrics, unscored = task_metrics(pt.spec, records)
+    return TaskResult(
+        task=pt.spec.task,
+        task_version=pt.spec.version,
+        task_fingerprint=pt.fingerprint,
+        n=len(records),
+        n_unscored=unscored,
+        metrics=metrics,
+        judges=[
+            JudgeInfo(role=role, identity=j.identity(), template_hash=j.template_hash())
+            for role, j in judges.items()
+        ],
+        input_modalities=sorted({m for s in pt.samples for m in modalities_of(s.input)}),
+        output_modalities=list(pt.spec.output_modalities),
+        cluster_key=pt.spec.cluster_key,
+    )
+
+
+__all__ = ["ConfigError", "TaskSpecError", "evaluate", "plan_tasks", "build_adapter", "uuid"]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the leaderboard store (run programmatically by ``store.migrate``)."""

@@ -1,0 +1,1 @@
+"""One file per schema revision; each is a frozen snapshot, never edited after release."""

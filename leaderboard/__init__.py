@@ -1,0 +1,1 @@
+"""Streamlit leaderboard over the results store (installed as eval_anything.leaderboard)."""

@@ -1,0 +1,203 @@
+"""A real HTTP server on 127.0.0.1 that speaks ``POST /v1/chat/completions``: the peer the
+``openai`` adapter is tested against, so the tests cross a real socket, real JSON and real HTTP
+status codes and headers instead of a mocked client.
+
+It answers from a table (last user text -> answer; default ``echo: <text>``), records every
+request it received (headers and JSON body), counts requests in flight at once, and replays
+planned failures per prompt (``plan(text, Step(status=429, headers=...), ...)``): each attempt
+with that prompt consumes the next step, and once the plan is used up the prompt is answered.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+CHAT_PATH = "/v1/chat/completions"
+
+
+@dataclass
+class Step:
+    """One planned reply: an HTTP error (``status``/``headers``/``message``), or ``hang``
+    seconds of silence before answering normally (for client timeouts)."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    message: str = "planned failure"
+    hang: float = 0.0
+
+
+def last_user_text(body: dict[str, Any]) -> str:
+    """Text of the last user message, whether sent as a string or as content parts."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    if not users:
+        return ""
+    content = users[-1].get("content")
+    if isinstance(content, str):
+        return content
+    return "\n".join(p.get("text", "") for p in content or [] if p.get("type") == "text")
+
+
+def words_in(body: dict[str, Any]) -> int:
+    n = 0
+    for m in body.get("messages", []):
+        c = m.get("content")
+        texts = [c] if isinstance(c, str) else [p.get("text", "") for p in c or []]
+        n += sum(len(t.split()) for t in texts)
+    return n
+
+
+class FakeOpenAIServer:
+    """Start with ``with FakeOpenAIServer() as srv:``; ``srv.base_url`` ends in ``/v1``."""
+
+    def __init__(
+        self,
+        answers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        hold_first: int = 0,
+        hold_timeout: float = 5.0,
+        required_key: str | None = None,
+    ) -> None:
+        self.answers = dict(answers or {})
+        self.delay = delay
+        self.hold_first = hold_first
+        self.hold_timeout = hold_timeout
+        self.required_key = required_key
+        self.received: list[dict[str, Any]] = []
+        self.attempts: Counter[str] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._plans: dict[str, list[Step]] = {}
+        self._arrived = 0
+        self._cond = threading.Condition()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -------------------------------------------------------------- control
+
+    def plan(self, prompt: str, *steps: Step) -> None:
+        with self._cond:
+            self._plans.setdefault(prompt, []).extend(steps)
+
+    @property
+    def base_url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)  # port 0: a free port
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -------------------------------------------------------------- request handling
+
+    def handle(self, headers: dict[str, str], body: dict[str, Any]) -> tuple[Step, dict | None]:
+        """Record the request, wait as planned, and decide the reply."""
+        prompt = last_user_text(body)
+        with self._cond:
+            self.received.append({"headers": headers, "body": body})
+            self.attempts[prompt] += 1
+            plan = self._plans.get(prompt)
+            step = plan.pop(0) if plan else Step()
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._arrived += 1
+            held = self._arrived <= self.hold_first
+            self._cond.notify_all()
+        try:
+            if held:  # the first N requests wait until N are in flight together
+                with self._cond:
+                    self._cond.wait_for(
+                        lambda: self.in_flight >= self.hold_first, timeout=self.hold_timeout
+                    )
+            time.sleep(self.delay + step.hang)
+            if self.required_key and headers.get("authorization") != f"Bearer {self.required_key}":
+                return Step(status=401, message="Incorrect API key provided"), None
+            if step.status != 200:
+                return step, None
+            return step, self.completion(body, prompt)
+        finally:
+            with self._cond:
+                self.in_flight -= 1
+                self._cond.notify_all()
+
+    def completion(self, body: dict[str, Any], prompt: str) -> dict[str, Any]:
+        answer = self.answers.get(prompt, f"echo: {prompt}")
+        return {
+            "id": f"chatcmpl-{len(self.received)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", ""),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": answer},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": words_in(body),
+                "completion_tokens": len(answer.split()),
+                "total_tokens": words_in(body) + len(answer.split()),
+            },
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+    fake: FakeOpenAIServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # keep test output clean
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path != CHAT_PATH:
+            self._send(404, {"error": {"message": f"no route {self.path}"}})
+            return
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            self._send(400, {"error": {"message": "body is not JSON"}})
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        step, reply = self.fake.handle(headers, body)
+        if reply is None:
+            err = {"error": {"message": step.message, "type": "fake", "code": step.status}}
+            self._send(step.status, err, step.headers)
+        else:
+            self._send(200, reply)
+
+    def _send(self, status: int, data: dict, headers: dict[str, str] | None = None) -> None:
+        out = json.dumps(data).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(out)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test): nothing to answer

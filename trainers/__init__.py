@@ -1,0 +1,1 @@
+"""Pluggable alignment trainers (installed as eval_anything.trainers)."""
