@@ -31,7 +31,9 @@ class Catalog:
             table: dict = self.tasks if isinstance(spec, TaskSpec) else self.groups
             other = table.get(name)
             if other is not None and other.file != spec.file:
-                raise TaskSpecError(f"{path}: task name {name!r} is already defined in {other.file}")
+                raise TaskSpecError(
+                    f"{path}: task name {name!r} is already defined in {other.file}"
+                )
             table[name] = spec
 
     def names(self) -> list[str]:
@@ -45,7 +47,9 @@ class Catalog:
         members: list[str] = []
         if name in self.groups:
             members += self.groups[name].tasks
-        members += [t.task for t in self.tasks.values() if name in t.groups and t.task not in members]
+        members += [
+            t.task for t in self.tasks.values() if name in t.groups and t.task not in members
+        ]
         return members
 
     def is_group(self, name: str) -> bool:

@@ -13,7 +13,14 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 MODALITIES = ("text", "image", "audio", "video")
 
@@ -44,7 +51,9 @@ class TextPart(_Part):
 
 
 class _MediaPart(_Part):
-    path: str | None = Field(default=None, description="File path (absolute, or relative to a run dir).")
+    path: str | None = Field(
+        default=None, description="File path (absolute, or relative to a run dir)."
+    )
     data: bytes | None = Field(default=None, description="Inline bytes (base64 in JSON).")
     mime: str | None = Field(default=None, description="MIME type when known, e.g. image/png.")
 
@@ -105,7 +114,7 @@ class ImagePart(_MediaPart):
 
 
 class AudioPart(_MediaPart):
-    """A waveform file (wav/flac/ogg). ``load()`` gives ``(float32 array [samples], sample_rate)``."""
+    """A waveform file (wav/flac/ogg). ``load()`` gives ``(float32 samples, sample_rate)``."""
 
     type: Literal["audio"] = "audio"
 

@@ -11,8 +11,20 @@ from pathlib import Path
 from eval_anything.results import Environment
 
 TRACKED_PACKAGES = (
-    "eval-anything", "torch", "transformers", "tokenizers", "accelerate", "numpy", "datasets",
-    "lm-eval", "trl", "peft", "open_clip_torch", "sentence-transformers", "vllm", "pydantic",
+    "eval-anything",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "accelerate",
+    "numpy",
+    "datasets",
+    "lm-eval",
+    "trl",
+    "peft",
+    "open_clip_torch",
+    "sentence-transformers",
+    "vllm",
+    "pydantic",
 )
 
 

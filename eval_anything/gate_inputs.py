@@ -52,9 +52,16 @@ def load_run(ref: str | Path, store_url: str | None = None) -> RunSource:
         return run_from_dir(path)
     if path.exists():
         raise GateInputError(f"{path}: no {RESULTS_FILE} here; give a run directory or a run id")
-    from eval_anything.store import open_store
+    from eval_anything.store import normalize_url, open_store
+    from eval_anything.store.config import sqlite_file
     from eval_anything.store.queries import load_results, resolve_run_id, sample_records
 
+    db_file = sqlite_file(normalize_url(store_url))
+    if db_file is not None and not db_file.exists():
+        raise GateInputError(
+            f"{ref!r}: not a run directory, and there is no store at {db_file} to look it up in "
+            "(give a run directory, or --store URL)"
+        )
     with open_store(store_url) as store:
         run_id = resolve_run_id(store, str(ref))
         if run_id is None:

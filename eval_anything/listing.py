@@ -43,8 +43,16 @@ def describe_tasks(
                 n = None
         source = spec.source.jsonl or (spec.source.hf.path if spec.source.hf else "")
         rows.append(
-            TaskRow(name, spec.groups, spec.request, spec.input_modalities,
-                    spec.output_modalities, n, roles, str(source))
+            TaskRow(
+                name,
+                spec.groups,
+                spec.request,
+                spec.input_modalities,
+                spec.output_modalities,
+                n,
+                roles,
+                str(source),
+            )
         )
     groups = {g: cat.group_members(g) for g in cat.names() if cat.is_group(g)}
     return rows, groups

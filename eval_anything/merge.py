@@ -163,9 +163,7 @@ def parse_shard_field(value: str | None, where: Path) -> tuple[int, int]:
     return int(i), int(n)
 
 
-def _check_shard_indices(
-    dirs: list[Path], shards: list[Results], allow_partial: bool
-) -> list[str]:
+def _check_shard_indices(dirs: list[Path], shards: list[Results], allow_partial: bool) -> list[str]:
     seen: dict[int, Path] = {}
     total = None
     for d, s in zip(dirs, shards, strict=True):

@@ -68,6 +68,8 @@ def get(kind: str, name: str, where: str = "") -> Any:
         return _LOADED[kind][name]
     if name in _LAZY[kind]:
         obj = _import(_LAZY[kind][name])
+        if isinstance(obj, type) and not getattr(obj, "registry_name", ""):
+            obj.registry_name = name  # type: ignore[attr-defined]
         # importing may have registered it under its decorator; prefer that object
         _LOADED[kind].setdefault(name, obj)
         return _LOADED[kind][name]

@@ -91,7 +91,9 @@ class TaskRequests:
                     rows.append((keys[i], ns, out.model_dump_json()))
             self.cache.put_many(rows)
         final = [
-            self._materialize(o, s.id) for o, s in zip(outputs, samples, strict=True) if o is not None
+            self._materialize(o, s.id)
+            for o, s in zip(outputs, samples, strict=True)
+            if o is not None
         ]
         return reqs, final
 

@@ -49,7 +49,9 @@ class ModelInfo(BaseModel):
 
     adapter: str
     name: str = Field(description="Human-readable model name (path or hub id).")
-    identity: str = Field(description="sha256 over adapter, weights identity and output-changing args.")
+    identity: str = Field(
+        description="sha256 over adapter, weights identity and output-changing args."
+    )
     details: dict[str, Any] = Field(
         default_factory=dict, description="Adapter-reported facts: dtype, chat template sha, ..."
     )
@@ -145,7 +147,9 @@ class SampleRecord(BaseModel):
     input: list[Part] = Field(default_factory=list, description="Input parts (media by path).")
     target: str | None = None
     prompt_hash: str = Field(description="sha256 of the rendered request sent to the model.")
-    output: list[Part] = Field(default_factory=list, description="Output parts; media under the run dir.")
+    output: list[Part] = Field(
+        default_factory=list, description="Output parts; media under the run dir."
+    )
     scores: dict[str, ScoreRecord] = Field(default_factory=dict)
     consumed_modalities: list[str] = Field(
         default_factory=list, description="Input modalities the model actually received."

@@ -76,9 +76,7 @@ def parse_shard(shard: str | None) -> tuple[int, int] | None:
     return i, n
 
 
-def plan_tasks(
-    spec: RunSpec, catalog: Catalog
-) -> tuple[list[PlannedTask], list[str], list[str]]:
+def plan_tasks(spec: RunSpec, catalog: Catalog) -> tuple[list[PlannedTask], list[str], list[str]]:
     """Load every task, its samples (limit, shard) and scorers; returns also groups and lm-eval
     task names. Raises before any model is loaded when a judge role is unbound."""
     task_names, groups = catalog.expand(spec.tasks)
@@ -213,7 +211,9 @@ def evaluate(
 
 
 def reduce_groups(
-    groups: list[str], catalog: Catalog, task_results: dict[str, TaskResult],
+    groups: list[str],
+    catalog: Catalog,
+    task_results: dict[str, TaskResult],
     specs: dict[str, TaskSpec],
 ) -> dict[str, Any]:
     done: dict[str, Any] = {}

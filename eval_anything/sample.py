@@ -30,7 +30,8 @@ class Sample(BaseModel):
     )
     metadata: dict[str, Any] = Field(default_factory=dict, description="Task-specific fields.")
     cluster: str | None = Field(
-        default=None, description="Cluster key for clustered standard errors (items not independent)."
+        default=None,
+        description="Cluster key for clustered standard errors (items not independent).",
     )
 
     @property

@@ -58,14 +58,52 @@ def load_samples(spec: TaskSpec, limit: int | None = None) -> list[Sample]:
             sample = loader(row, index=i, base_dir=base, **spec.loader.args)
         except (ValidationError, KeyError, TypeError, ValueError) as e:
             raise TaskSpecError(
-                f"{spec.file}: row {i} of the source does not fit loader "
-                f"{spec.loader.name!r}: {e}"
+                f"{spec.file}: row {i} of the source does not fit loader {spec.loader.name!r}: {e}"
             ) from e
         if sample.id in seen:
             raise TaskSpecError(f"{spec.file}: duplicate sample id {sample.id!r} at row {i}")
         seen.add(sample.id)
-        samples.append(sample.absolutize(base))
+        sample = sample.absolutize(base)
+        check_media(spec, sample, i)
+        samples.append(sample)
+    if not samples:
+        where = spec.source.jsonl or (spec.source.hf.path if spec.source.hf else "")
+        raise TaskSpecError(
+            f"{spec.file}: field 'source': the dataset {where} has no samples; "
+            "point it at a file with at least one row"
+        )
     return samples
+
+
+def check_media(spec: TaskSpec, sample: Sample, row: int) -> None:
+    """Every referenced media file exists and (images, audio) decodes, before any model call."""
+    for k, part in enumerate(sample.input):
+        path = getattr(part, "path", None)
+        if path is None:
+            continue
+        where = f"{spec.file}: row {row} (sample {sample.id!r}), field 'input[{k}].path'"
+        p = Path(path)
+        if not p.exists():
+            raise TaskSpecError(
+                f"{where}: {part.type} file not found: {p}; fix the path or add the file"
+            )
+        if part.type == "image" and p.is_file():
+            from PIL import Image, UnidentifiedImageError
+
+            try:
+                with Image.open(p) as img:
+                    img.verify()
+            except (UnidentifiedImageError, OSError, SyntaxError) as e:
+                raise TaskSpecError(
+                    f"{where}: {p} is not a readable image ({e}); replace it"
+                ) from e
+        elif part.type == "audio":
+            import soundfile as sf
+
+            try:
+                sf.info(str(p))
+            except RuntimeError as e:
+                raise TaskSpecError(f"{where}: {p} is not a readable audio file ({e})") from e
 
 
 @registry.register("loader", "sample")

@@ -42,7 +42,9 @@ def gen_items(n: int, rng: random.Random) -> list[dict]:
     items = []
     for i in range(n):
         a, b = rng.randint(1, 9), rng.randint(1, 9)
-        items.append({"id": f"gen-{i:04d}", "question": f"What is {a} + {b}?", "answer": str(a + b)})
+        items.append(
+            {"id": f"gen-{i:04d}", "question": f"What is {a} + {b}?", "answer": str(a + b)}
+        )
     return items
 
 

@@ -21,7 +21,7 @@ CHAT_TEMPLATE = (
 
 
 def build_tokenizer(chat_template: bool = True):  # type: ignore[no-untyped-def]
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())

@@ -12,7 +12,16 @@ import importlib.util
 import typer
 
 COMMAND_MODULES = (
-    "run", "listing", "score", "merge", "store", "gate", "leaderboard", "train", "watch", "demo",
+    "run",
+    "listing",
+    "score",
+    "merge",
+    "store",
+    "gate",
+    "leaderboard",
+    "train",
+    "watch",
+    "demo",
 )
 
 app = typer.Typer(

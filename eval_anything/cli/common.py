@@ -26,7 +26,7 @@ def user_errors() -> Iterator[None]:
         raise
     except USAGE_ERRORS as e:
         msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-        err_console.print(f"[bold red]error:[/] {msg}", highlight=False, markup=True)
+        typer.echo(f"error: {msg}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -38,7 +38,9 @@ def results_table(results: Any) -> Table:
     """Per task and group: metric, value, stderr, 95% CI, n, unscored, judges."""
     t = Table(title=f"run {results.run_id} - {results.model.name}", show_lines=False)
     for col in ("task", "metric", "value", "stderr", "95% CI", "n", "unscored", "judges"):
-        t.add_column(col, justify="right" if col in ("value", "stderr", "n", "unscored") else "left")
+        t.add_column(
+            col, justify="right" if col in ("value", "stderr", "n", "unscored") else "left"
+        )
     for name, tr in results.tasks.items():
         judges = ", ".join(f"{j.role}={j.identity}" for j in tr.judges) or "-"
         for i, (metric, mv) in enumerate(tr.metrics.items()):
@@ -46,15 +48,27 @@ def results_table(results: Any) -> Table:
             ci = "-" if mv.ci_low is None else f"[{mv.ci_low:.4f}, {mv.ci_high:.4f}]"
             clustered = " (clustered)" if mv.clustered else ""
             t.add_row(
-                name if i == 0 else "", metric, fmt(mv.value), fmt(mv.stderr) + clustered, ci,
-                str(mv.n), str(unscored), judges if i == 0 else "",
+                name if i == 0 else "",
+                metric,
+                fmt(mv.value),
+                fmt(mv.stderr) + clustered,
+                ci,
+                str(mv.n),
+                str(unscored),
+                judges if i == 0 else "",
             )
     for name, gr in results.groups.items():
         for i, (metric, mv) in enumerate(gr.metrics.items()):
             ci = "-" if mv.ci_low is None else f"[{mv.ci_low:.4f}, {mv.ci_high:.4f}]"
             t.add_row(
-                f"[bold]{name}[/] (group)" if i == 0 else "", metric, fmt(mv.value), fmt(mv.stderr),
-                ci, str(mv.n), "", f"{gr.aggregation} of {len(gr.tasks)}" if i == 0 else "",
+                f"[bold]{name}[/] (group)" if i == 0 else "",
+                metric,
+                fmt(mv.value),
+                fmt(mv.stderr),
+                ci,
+                str(mv.n),
+                "",
+                f"{gr.aggregation} of {len(gr.tasks)}" if i == 0 else "",
             )
     return t
 
@@ -65,5 +79,5 @@ def run_cli(fn: Callable[[], Any]) -> Any:
 
 
 def die(msg: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {msg}", highlight=False)
+    typer.echo(f"error: {msg}", err=True)
     sys.exit(code)

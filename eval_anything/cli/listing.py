@@ -27,9 +27,14 @@ def tasks(
         t.add_column(col)
     for r in rows:
         t.add_row(
-            r.name, ", ".join(r.groups), r.request, ",".join(r.input_modalities),
-            ",".join(r.output_modalities), "-" if r.n is None else str(r.n),
-            ", ".join(f"{k}({v})" if v else k for k, v in r.roles.items()) or "-", r.source,
+            r.name,
+            ", ".join(r.groups),
+            r.request,
+            ",".join(r.input_modalities),
+            ",".join(r.output_modalities),
+            "-" if r.n is None else str(r.n),
+            ", ".join(f"{k}({v})" if v else k for k, v in r.roles.items()) or "-",
+            r.source,
         )
     console.print(t)
     g = Table(title="groups")

@@ -20,13 +20,19 @@ def parse_lineage(text: str | None):  # type: ignore[no-untyped-def]
     if len(parts) < 2 or not parts[1].isdigit():
         raise ValueError(f"--lineage {text!r}: expected TRAINING_RUN_ID:STEP[:CHECKPOINT_PATH]")
     return Lineage(
-        training_run_id=parts[0], step=int(parts[1]), checkpoint_path=parts[2] if len(parts) > 2 else None
+        training_run_id=parts[0],
+        step=int(parts[1]),
+        checkpoint_path=parts[2] if len(parts) > 2 else None,
     )
 
 
 def run(
-    model: Annotated[str, typer.Option(help="Model adapter: hf, smollm2, openai, vllm, scripted, ...")],
-    tasks: Annotated[str, typer.Option(help="Comma-separated tasks or groups (lm_eval:<task> too).")],
+    model: Annotated[
+        str, typer.Option(help="Model adapter: hf, smollm2, openai, vllm, scripted, ...")
+    ],
+    tasks: Annotated[
+        str, typer.Option(help="Comma-separated tasks or groups (lm_eval:<task> too).")
+    ],
     model_args: Annotated[
         str | None, typer.Option(help="Adapter arguments, e.g. pretrained=DIR,dtype=float32")
     ] = None,
@@ -43,7 +49,9 @@ def run(
         list[Path] | None, typer.Option(help="Extra folder of task YAML files (repeatable).")
     ] = None,
     shard: Annotated[str | None, typer.Option(help="Evaluate slice I of N: 'I/N'.")] = None,
-    no_cache: Annotated[bool, typer.Option(help="Do not read or write the response cache.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option(help="Do not read or write the response cache.")
+    ] = False,
     cache_path: Annotated[Path | None, typer.Option(help="Response cache file.")] = None,
     lineage: Annotated[
         str | None, typer.Option(help="Training lineage TRAINING_RUN_ID:STEP[:CKPT_PATH].")

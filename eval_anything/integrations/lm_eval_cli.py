@@ -11,8 +11,9 @@ from __future__ import annotations
 
 
 def main() -> None:
-    import eval_anything.integrations.lm_eval_model  # noqa: F401  (registers the model)
     from lm_eval.__main__ import cli_evaluate
+
+    import eval_anything.integrations.lm_eval_model  # noqa: F401  (registers the model)
 
     cli_evaluate()
 

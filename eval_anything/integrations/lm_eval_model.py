@@ -50,8 +50,8 @@ def build_adapter_for_lm_eval(
 ) -> ModelAdapter:
     """Our adapter from lm-eval ``--model_args``; lm-eval's ``--batch_size``/``--device`` are
     passed on when the adapter takes them and ``--model_args`` did not set them."""
-    from eval_anything.runner import build_adapter
     from eval_anything.registry import get
+    from eval_anything.runner import build_adapter
 
     cls = get("model", adapter, where="--model_args adapter")
     args = dict(adapter_args)
@@ -83,7 +83,9 @@ class EvalAnythingLM(LM):
 
     # ------------------------------------------------------------------ lm-eval requests
 
-    def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[tuple[float, bool]]:
+    def loglikelihood(
+        self, requests: list[Any], disable_tqdm: bool = False
+    ) -> list[tuple[float, bool]]:
         pairs = [(str(r.args[0]), str(r.args[1])) for r in requests]
         groups = list(_group_by_context(pairs))
         out: list[tuple[float, bool]] = [(0.0, False)] * len(pairs)
@@ -124,7 +126,7 @@ class EvalAnythingLM(LM):
                 reqs = [raw_generate_request(items[i][0], cfg) for i in block]
                 for i, res in zip(block, self.adapter.generate(reqs), strict=True):
                     if res.error:
-                        raise RuntimeError(f"model adapter failed on an lm-eval request: {res.error}")
+                        raise RuntimeError(f"model adapter failed on a request: {res.error}")
                     out[i] = cut_at_stop(res.text, cfg.stop)
         return out
 
@@ -154,7 +156,10 @@ class EvalAnythingLM(LM):
         )
 
     def get_model_info(self) -> dict[str, Any]:
-        return {"eval_anything_adapter": self.adapter.identity(), "identity": self.adapter.identity_hash()}
+        return {
+            "eval_anything_adapter": self.adapter.identity(),
+            "identity": self.adapter.identity_hash(),
+        }
 
 
 # ---------------------------------------------------------------------- pure helpers

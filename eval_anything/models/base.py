@@ -103,7 +103,8 @@ class ModelOutput(BaseModel):
         default=None, description="Multiple-choice tasks: log-likelihood of each choice."
     )
     choice_greedy: list[bool] | None = Field(
-        default=None, description="Multiple-choice tasks: whether each choice is the greedy decoding."
+        default=None,
+        description="Multiple-choice tasks: whether each choice is the greedy decoding.",
     )
 
     @property
@@ -157,9 +158,7 @@ class ModelAdapter(ABC):
 
 def public_args(args: dict[str, Any]) -> dict[str, Any]:
     """Model args with secrets removed, for results files and logs."""
-    return {
-        k: v for k, v in args.items() if not any(w in k.lower() for w in SECRET_ARG_WORDS)
-    }
+    return {k: v for k, v in args.items() if not any(w in k.lower() for w in SECRET_ARG_WORDS)}
 
 
 def parse_model_args(text: str | None) -> dict[str, Any]:

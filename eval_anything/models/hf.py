@@ -80,10 +80,19 @@ class HFModel(ModelAdapter):
         self.use_chat_template = chat_template
         self._name = name
         loaded = load_model_and_tokenizer(
-            self.pretrained, revision=revision, dtype=self.dtype, device=self.device,
-            gguf_file=gguf_file, base=base, trust_remote_code=trust_remote_code,
+            self.pretrained,
+            revision=revision,
+            dtype=self.dtype,
+            device=self.device,
+            gguf_file=gguf_file,
+            base=base,
+            trust_remote_code=trust_remote_code,
         )
-        self.model, self.tokenizer, self.processor = loaded.model, loaded.tokenizer, loaded.processor
+        self.model, self.tokenizer, self.processor = (
+            loaded.model,
+            loaded.tokenizer,
+            loaded.processor,
+        )
         self.base_identity = loaded.base_identity
         self.multimodal = loaded.processor is not None
         self.max_length = max_length or _model_max_length(self.model, self.tokenizer)
@@ -162,7 +171,11 @@ class HFModel(ModelAdapter):
 
     def consumed(self, messages: list[Message]) -> list[str]:
         kinds = {p.type for m in messages for p in m.content}
-        return [k for k in ("text", "image", "audio", "video") if k in kinds and k in self.input_modalities]
+        return [
+            k
+            for k in ("text", "image", "audio", "video")
+            if k in kinds and k in self.input_modalities
+        ]
 
     # ------------------------------------------------------------------ generate
 

@@ -23,7 +23,10 @@ def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutp
     tok = adapter.tokenizer
     max_prompt = max(adapter.max_length - gen.max_new_tokens, 1)
     if adapter.multimodal:
-        images = [[p.load() for m in r.messages for p in m.content if isinstance(p, ImagePart)] for r in batch]
+        images = [
+            [p.load() for m in r.messages for p in m.content if isinstance(p, ImagePart)]
+            for r in batch
+        ]
         kwargs: dict[str, Any] = {"text": prompts, "padding": True, "return_tensors": "pt"}
         if any(images):
             kwargs["images"] = images
@@ -33,8 +36,13 @@ def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutp
         has_template = adapter.use_chat_template and adapter.chat_template_sha() is not None
         special = False if has_template else (adapter.add_bos_token or False)
         enc = tok(
-            prompts, return_tensors="pt", padding=True, padding_side="left",
-            add_special_tokens=special, truncation=True, max_length=max_prompt,
+            prompts,
+            return_tensors="pt",
+            padding=True,
+            padding_side="left",
+            add_special_tokens=special,
+            truncation=True,
+            max_length=max_prompt,
         )
     enc = {k: v.to(adapter.device) for k, v in enc.items()}
     gen_kwargs: dict[str, Any] = {

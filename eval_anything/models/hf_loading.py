@@ -41,7 +41,8 @@ def load_model_and_tokenizer(
         return _load_peft(path, adapter_cfg, base, dtype, device, trust_remote_code)
     if path.exists() is False and ("/" not in pretrained or pretrained.startswith((".", "/"))):
         raise FileNotFoundError(
-            f"--model-args pretrained={pretrained}: no such folder (give a model folder or a hub id)"
+            f"--model-args pretrained={pretrained}: no such folder "
+            "(give a model folder or a hub id)"
         )
     kw: dict[str, Any] = {"revision": revision, "trust_remote_code": trust_remote_code}
     if gguf_file:
@@ -51,7 +52,9 @@ def load_model_and_tokenizer(
     if _is_image_text_to_text(config):
         processor = transformers.AutoProcessor.from_pretrained(pretrained, **kw)
         tokenizer = getattr(processor, "tokenizer", processor)
-        model = transformers.AutoModelForImageTextToText.from_pretrained(pretrained, dtype=dtype, **kw)
+        model = transformers.AutoModelForImageTextToText.from_pretrained(
+            pretrained, dtype=dtype, **kw
+        )
     else:
         tokenizer = transformers.AutoTokenizer.from_pretrained(pretrained, **kw)
         model = transformers.AutoModelForCausalLM.from_pretrained(pretrained, dtype=dtype, **kw)
@@ -79,4 +82,6 @@ def _load_peft(
     tok_src = path if (path / "tokenizer_config.json").exists() else Path(base_path)
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(tok_src), trust_remote_code=trust)
     model.to(device).eval()
-    return Loaded(model, tokenizer, None, {"base": str(base_path), **weights_identity(str(base_path))})
+    return Loaded(
+        model, tokenizer, None, {"base": str(base_path), **weights_identity(str(base_path))}
+    )

@@ -133,7 +133,9 @@ def _score_packed(adapter: Any, items: list[PackedItem]) -> list[LoglikelihoodOu
 
 
 def _fast_head_ok(model: Any) -> bool:
-    cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    cfg = (
+        model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    )
     special = ("final_logit_softcapping", "logit_scale", "output_multiplier_scale")
     return (
         hasattr(model, "get_decoder")

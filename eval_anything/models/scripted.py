@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ class ScriptedModel(ModelAdapter):
         default: str | None = None,
         outputs: dict[str, str] | None = None,
         name: str = "scripted",
+        delay: float = 0.0,
+        calls_log: str | None = None,
     ) -> None:
         self.script_path = script
         self.table: dict[str, str] = dict(outputs or {})
@@ -56,6 +59,8 @@ class ScriptedModel(ModelAdapter):
         self.default = default
         self._name = name
         self.calls = 0
+        self.delay = delay
+        self.calls_log = Path(calls_log) if calls_log else None
 
     def identity(self) -> dict[str, Any]:
         digest = hashlib.sha256(
@@ -71,8 +76,17 @@ class ScriptedModel(ModelAdapter):
             return self.table[max(hits, key=len)]
         return self.default
 
+    def _record(self, texts: list[str]) -> None:
+        """Count calls (and append them to ``calls_log``) so tests can prove what was recomputed."""
+        self.calls += len(texts)
+        if self.calls_log is not None:
+            with self.calls_log.open("a", encoding="utf-8") as f:
+                f.write("".join(json.dumps(t) + "\n" for t in texts))
+        if self.delay:
+            time.sleep(self.delay * len(texts))
+
     def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
-        self.calls += len(requests)
+        self._record([text_of(r.messages[-1].content) for r in requests])
         outs = []
         for r in requests:
             text = text_of(r.messages[-1].content)
@@ -85,7 +99,7 @@ class ScriptedModel(ModelAdapter):
 
     def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[LoglikelihoodOutput]:
         """The scripted answer's choice gets log-prob 0, every other choice -10."""
-        self.calls += len(requests)
+        self._record([text_of(r.context[-1].content) for r in requests])
         outs = []
         for r in requests:
             want = (self._lookup(text_of(r.context[-1].content)) or "").strip()

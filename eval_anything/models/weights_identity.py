@@ -16,9 +16,16 @@ from eval_anything.paths import models_dir
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".ckpt")
 CONFIG_FILES = (
-    "config.json", "generation_config.json", "adapter_config.json", "tokenizer.json",
-    "tokenizer_config.json", "chat_template.jinja", "preprocessor_config.json",
-    "processor_config.json", "special_tokens_map.json", "open_clip_config.json",
+    "config.json",
+    "generation_config.json",
+    "adapter_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "chat_template.jinja",
+    "preprocessor_config.json",
+    "processor_config.json",
+    "special_tokens_map.json",
+    "open_clip_config.json",
 )
 _CHUNK = 1 << 20
 

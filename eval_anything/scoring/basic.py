@@ -48,12 +48,15 @@ class ExactMatchScorer(Scorer):
         out = []
         for s, o in zip(samples, outputs, strict=True):
             if o.error:
-                out.append({self.name: ScoreRecord(value=None, unscored_reason=f"model error: {o.error}")})
+                out.append(
+                    {self.name: ScoreRecord(value=None, unscored_reason=f"model error: {o.error}")}
+                )
                 continue
             got = _extract(o.text, self.args.get("regex"))
             gold = [t for t in [s.target, *s.references] if t is not None]
             ok = got is not None and any(
-                normalize_answer(got, lower, punct) == normalize_answer(g, lower, punct) for g in gold
+                normalize_answer(got, lower, punct) == normalize_answer(g, lower, punct)
+                for g in gold
             )
             out.append({self.name: ScoreRecord(value=float(ok), details={"extracted": got})})
         return out
@@ -91,14 +94,19 @@ class ChoiceAccuracyScorer(Scorer):
             lp = o.choice_logprobs
             if lp is None or s.choices is None or s.target_index is None:
                 reason = "no choice log-likelihoods (is this a multiple_choice task?)"
-                out.append({n: ScoreRecord(value=None, unscored_reason=reason) for n in self.score_names()})
+                out.append(
+                    {n: ScoreRecord(value=None, unscored_reason=reason) for n in self.score_names()}
+                )
                 continue
             norm = [v / max(len(c), 1) for v, c in zip(lp, s.choices, strict=True)]
             acc = float(_argmax(lp) == s.target_index)
             acc_norm = float(_argmax(norm) == s.target_index)
             details: dict[str, Any] = {"logprobs": lp, "pred": _argmax(lp)}
             out.append(
-                {"acc": ScoreRecord(value=acc, details=details), "acc_norm": ScoreRecord(value=acc_norm)}
+                {
+                    "acc": ScoreRecord(value=acc, details=details),
+                    "acc_norm": ScoreRecord(value=acc_norm),
+                }
             )
         return out
 

@@ -1,0 +1,55 @@
+"""``eval-anything gate``: the CI regression gate (exit 0 pass, 1 fail, 2 bad input)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from eval_anything.cli.store import STORE_HELP
+
+
+def gate_command(
+    baseline: str = typer.Option(..., "--baseline", help="Baseline run: directory or run id."),
+    candidate: str = typer.Option(..., "--candidate", help="Candidate run: directory or run id."),
+    tasks: str | None = typer.Option(
+        None, "--tasks", help="Comma-separated tasks to gate (default: all tasks both runs have)."
+    ),
+    margin: float = typer.Option(0.01, "--margin", help="Tolerated drop (in score units)."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Family-wise error rate (Holm)."),
+    force: bool = typer.Option(
+        False, "--force", help="Compare even when task fingerprints or judges differ."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 on INCONCLUSIVE too."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON, not a table."),
+    junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
+    markdown: Path | None = typer.Option(None, "--markdown", help="Write a Markdown summary here."),
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
+    seed: int = typer.Option(0, "--seed", help="Seed of the paired bootstrap."),
+    n_boot: int = typer.Option(2000, "--bootstrap", help="Bootstrap replicates."),
+) -> None:
+    """Gate a candidate run against a baseline: PASS (non-inferior), FAIL (regression beyond
+    the margin, Holm-corrected across tasks) or INCONCLUSIVE. See docs/gate.md."""
+    from eval_anything import gate_report
+    from eval_anything.gate import gate
+    from eval_anything.gate_inputs import GateInputError
+    from eval_anything.results import SchemaVersionError
+    from eval_anything.store import StoreError
+
+    task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
+    try:
+        report = gate(baseline, candidate, tasks=task_list, margin=margin, alpha=alpha,
+                      force=force, store_url=store, seed=seed, n_boot=n_boot)
+    except (GateInputError, FileNotFoundError, SchemaVersionError, StoreError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(gate_report.to_json(report) if as_json else gate_report.to_table(report))
+    if junit is not None:
+        gate_report.write(junit, gate_report.to_junit(report))
+    if markdown is not None:
+        gate_report.write(markdown, gate_report.to_markdown(report))
+    raise typer.Exit(report.exit_code(strict))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("gate")(gate_command)

@@ -1,0 +1,34 @@
+"""``eval-anything push RUN_DIR...``: put runs on the leaderboard store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+STORE_HELP = (
+    "Store: a SQLAlchemy URL (postgresql://user@host/db, sqlite:///file) or a SQLite file path. "
+    "Default: $EVAL_ANYTHING_STORE, else ~/.cache/eval_anything/leaderboard.sqlite."
+)
+
+
+def push_command(
+    run_dirs: list[Path] = typer.Argument(..., help="Run directories (each with results.json)."),
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
+) -> None:
+    """Store runs on the leaderboard (idempotent: pushing a run again replaces it)."""
+    from eval_anything.results import SchemaVersionError
+    from eval_anything.store import StoreError, open_store, push
+
+    try:
+        with open_store(store) as opened:
+            for run_dir in run_dirs:
+                run_id = push(run_dir, store=opened)
+                typer.echo(f"pushed {run_id} from {run_dir} to {opened!r}")
+    except (FileNotFoundError, SchemaVersionError, StoreError, ValueError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("push")(push_command)

@@ -1,0 +1,280 @@
+"""The CI regression gate: is the candidate run at least as good as the baseline, task by task?
+
+Per task the two runs are paired on the same items (sample id; the task fingerprints must match,
+and the judges too, unless forced) and the per-item difference ``d = candidate - baseline`` of the
+task's primary score is tested. The decision rule (also in docs/gate.md):
+
+* ``p`` tests H0 "the candidate is not worse than baseline - margin" against a regression beyond
+  the margin. Binary scores without clusters: ``p = max(McNemar exact one-sided p, normal p of
+  (mean(d) + margin) / SE)`` -- both a real regression and one beyond the margin must show.
+  Binary with clusters: the normal test with the cluster-robust SE (McNemar assumes independent
+  items). Other scores: paired bootstrap (items or whole clusters resampled, seeded), shift
+  method.
+* Holm's step-down adjustment across the compared tasks gives ``p_holm``.
+* FAIL when ``p_holm < alpha``; else PASS when the lower bound of the two-sided ``1 - alpha``
+  interval of the mean difference is above ``-margin`` (non-inferior); else INCONCLUSIVE.
+* Overall: FAIL if any task fails, PASS if every task passes, else INCONCLUSIVE.
+
+No multiplicity correction is needed for PASS: the run passes only when *every* task passes
+(an intersection-union test keeps the error rate at alpha without adjusting).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from eval_anything.gate_inputs import GateInputError, RunSource, load_run, primary_score_of
+from eval_anything.paired import (
+    holm,
+    is_binary,
+    mcnemar,
+    normal_ci,
+    normal_p_below,
+    paired_bootstrap,
+    paired_difference,
+)
+from eval_anything.results import SampleRecord
+
+Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
+
+
+class TaskComparison(BaseModel):
+    """The paired comparison of one task."""
+
+    task: str
+    score: str = Field(description="Per-sample score compared (the task's primary score).")
+    n_pairs: int = Field(description="Items scored in both runs.")
+    n_only_baseline: int = 0
+    n_only_candidate: int = 0
+    n_unscored: int = Field(default=0, description="Matched items unscored in either run.")
+    baseline_mean: float = math.nan
+    candidate_mean: float = math.nan
+    diff: float = Field(default=math.nan, description="Mean of candidate - baseline.")
+    stderr: float | None = None
+    ci_low: float = -math.inf
+    ci_high: float = math.inf
+    clustered: bool = False
+    n_clusters: int = 0
+    method: str = ""
+    regressions: int | None = Field(default=None, description="Binary: 1 -> 0 items.")
+    improvements: int | None = Field(default=None, description="Binary: 0 -> 1 items.")
+    p_value: float = 1.0
+    p_holm: float = 1.0
+    verdict: Verdict = "INCONCLUSIVE"
+    notes: list[str] = Field(default_factory=list)
+
+
+class GateReport(BaseModel):
+    """Everything the gate decided, with the numbers behind each verdict."""
+
+    baseline: str
+    candidate: str
+    baseline_run_id: str
+    candidate_run_id: str
+    margin: float
+    alpha: float
+    forced: bool = False
+    tasks: list[TaskComparison]
+    verdict: Verdict
+    warnings: list[str] = Field(default_factory=list)
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0 pass (and inconclusive unless ``strict``), 1 fail."""
+        if self.verdict == "FAIL" or (strict and self.verdict == "INCONCLUSIVE"):
+            return 1
+        return 0
+
+
+def gate(
+    baseline: str | Path | RunSource,
+    candidate: str | Path | RunSource,
+    tasks: list[str] | None = None,
+    margin: float = 0.01,
+    alpha: float = 0.05,
+    force: bool = False,
+    store_url: str | None = None,
+    seed: int = 0,
+    n_boot: int = 2000,
+) -> GateReport:
+    """Compare ``candidate`` with ``baseline`` (run dirs or store run ids); see the module doc
+    for the rule. Raises :class:`GateInputError` for runs that cannot be compared as asked."""
+    if margin < 0 or not 0 < alpha < 1:
+        raise GateInputError(f"need margin >= 0 and 0 < alpha < 1 (got {margin}, {alpha})")
+    base = baseline if isinstance(baseline, RunSource) else load_run(baseline, store_url)
+    cand = candidate if isinstance(candidate, RunSource) else load_run(candidate, store_url)
+    names, warnings = _tasks_to_compare(base, cand, tasks)
+    warnings += _check_comparable(base, cand, names, force)
+    comparisons = []
+    for name in names:
+        score = primary_score_of(base.results.tasks[name], base.records(name))
+        if score is None:
+            raise GateInputError(f"task {name!r}: the baseline's records carry no scores")
+        comparisons.append(
+            compare_task(
+                name, score, base.records(name), cand.records(name), margin, alpha, seed, n_boot
+            )
+        )
+    return decide(base, cand, comparisons, margin, alpha, force, warnings)
+
+
+def decide(
+    base: RunSource,
+    cand: RunSource,
+    comparisons: list[TaskComparison],
+    margin: float,
+    alpha: float,
+    force: bool,
+    warnings: list[str],
+) -> GateReport:
+    """Holm across tasks, then each task's verdict and the overall one."""
+    adjusted = holm([c.p_value for c in comparisons])
+    for comp, p_adj in zip(comparisons, adjusted, strict=True):
+        comp.p_holm = p_adj
+        comp.verdict = task_verdict(comp, margin, alpha)
+    verdicts = {c.verdict for c in comparisons}
+    overall: Verdict = (
+        "FAIL" if "FAIL" in verdicts else ("PASS" if verdicts == {"PASS"} else "INCONCLUSIVE")
+    )
+    return GateReport(
+        baseline=base.label,
+        candidate=cand.label,
+        baseline_run_id=base.results.run_id,
+        candidate_run_id=cand.results.run_id,
+        margin=margin,
+        alpha=alpha,
+        forced=force,
+        tasks=comparisons,
+        verdict=overall,
+        warnings=warnings,
+    )
+
+
+def task_verdict(comp: TaskComparison, margin: float, alpha: float) -> Verdict:
+    if comp.n_pairs < 2:
+        return "INCONCLUSIVE"
+    if comp.p_holm < alpha:
+        return "FAIL"
+    if comp.ci_low > -margin:
+        return "PASS"
+    return "INCONCLUSIVE"
+
+
+def compare_task(
+    task: str,
+    score: str,
+    base_records: list[SampleRecord],
+    cand_records: list[SampleRecord],
+    margin: float = 0.01,
+    alpha: float = 0.05,
+    seed: int = 0,
+    n_boot: int = 2000,
+) -> TaskComparison:
+    """Pair two runs' records of one task by sample id and test the difference (before Holm)."""
+    b_by = {r.sample_id: r for r in base_records}
+    c_by = {r.sample_id: r for r in cand_records}
+    common = sorted(b_by.keys() & c_by.keys())
+    base_vals: list[float] = []
+    cand_vals: list[float] = []
+    clusters: list[str | None] = []
+    for sid in common:
+        bv, cv = _value(b_by[sid], score), _value(c_by[sid], score)
+        if bv is None or cv is None:
+            continue
+        base_vals.append(bv)
+        cand_vals.append(cv)
+        clusters.append(b_by[sid].cluster)
+    comp = TaskComparison(
+        task=task,
+        score=score,
+        n_pairs=len(base_vals),
+        n_only_baseline=len(b_by.keys() - c_by.keys()),
+        n_only_candidate=len(c_by.keys() - b_by.keys()),
+        n_unscored=len(common) - len(base_vals),
+    )
+    if not base_vals:
+        comp.notes.append("no item is scored in both runs")
+        return comp
+    comp.baseline_mean = sum(base_vals) / len(base_vals)
+    comp.candidate_mean = sum(cand_vals) / len(cand_vals)
+    diff = paired_difference(base_vals, cand_vals, clusters)
+    comp.diff, comp.stderr, comp.clustered = diff.mean, diff.stderr, diff.clustered
+    comp.n_clusters = diff.n_clusters
+    if is_binary(base_vals, cand_vals):
+        comp.ci_low, comp.ci_high = normal_ci(diff.mean, diff.stderr, alpha)
+        p_margin = normal_p_below(diff.mean, diff.stderr, -margin)
+        mc = mcnemar(base_vals, cand_vals)
+        comp.regressions, comp.improvements = mc.regressions, mc.improvements
+        if diff.clustered:
+            comp.method = "clustered paired z"
+            comp.p_value = p_margin
+        else:
+            comp.method = "McNemar exact + paired z"
+            comp.p_value = max(mc.p_regression_exact, p_margin)
+    else:
+        boot = paired_bootstrap(base_vals, cand_vals, clusters, n_boot, alpha, seed)
+        comp.method = "cluster bootstrap" if diff.clustered else "paired bootstrap"
+        comp.ci_low, comp.ci_high = boot.ci_low, boot.ci_high
+        comp.p_value = boot.p_below(-margin)
+    return comp
+
+
+def _value(record: SampleRecord, score: str) -> float | None:
+    rec = record.scores.get(score)
+    return None if rec is None else rec.value
+
+
+def _tasks_to_compare(
+    base: RunSource, cand: RunSource, wanted: list[str] | None
+) -> tuple[list[str], list[str]]:
+    b, c = base.results.tasks, cand.results.tasks
+    if wanted:
+        missing = [
+            f"{t!r} (not in {who})"
+            for t in wanted
+            for who, tasks in (("baseline", b), ("candidate", c))
+            if t not in tasks
+        ]
+        if missing:
+            raise GateInputError(
+                f"--tasks: {', '.join(missing)}; the baseline has {sorted(b)}, the candidate "
+                f"{sorted(c)}"
+            )
+        return list(dict.fromkeys(wanted)), []
+    common = [t for t in b if t in c]
+    if not common:
+        raise GateInputError(
+            f"the runs share no task: baseline {base.label} has {sorted(b)}, candidate "
+            f"{cand.label} has {sorted(c)}"
+        )
+    only = sorted((b.keys() | c.keys()) - set(common))
+    warnings = [f"tasks in only one run are not gated: {', '.join(only)}"] if only else []
+    return common, warnings
+
+
+def _check_comparable(base: RunSource, cand: RunSource, names: list[str], force: bool) -> list[str]:
+    problems = []
+    for name in names:
+        bt, ct = base.results.tasks[name], cand.results.tasks[name]
+        if bt.task_fingerprint != ct.task_fingerprint:
+            problems.append(
+                f"task {name!r}: task_fingerprint differs (baseline {bt.task_fingerprint[:12]}, "
+                f"candidate {ct.task_fingerprint[:12]}): different items, prompts or limit"
+            )
+        bj = sorted((j.role, j.identity, j.template_hash or "") for j in bt.judges)
+        cj = sorted((j.role, j.identity, j.template_hash or "") for j in ct.judges)
+        if bj != cj:
+            problems.append(f"task {name!r}: judges differ (baseline {bj}, candidate {cj})")
+    if problems and not force:
+        raise GateInputError(
+            "runs are not comparable:\n  "
+            + "\n  ".join(problems)
+            + "\nrescore both with the same task version and judges, or pass --force"
+        )
+    return [f"forced: {p}" for p in problems]
+
+
+__all__ = ["GateInputError", "GateReport", "TaskComparison", "compare_task", "gate"]

@@ -1,0 +1,129 @@
+"""CLIP judges: text-image consistency from a contrastive image-text model.
+
+- ``synergy`` (pair ``ti`` only): ``max(0, cos)`` between the text answer and the generated image;
+- ``image_if``: CLIPScore of the instruction against the image, ``min(1, 2.5 * max(0, cos))``
+  (Hessel et al.'s scaling), times 10 to sit on the 0-10 scale. This is a consistency score, not
+  the paper's 4/3/2/1 rubric, and results name it as such (``clip:...``).
+
+Bindings: ``clip:DIR`` (a transformers CLIPModel folder) and ``open_clip:MODEL[,pretrained=FILE]
+[,config=FILE.json]`` (an open_clip architecture, its weights file, and optionally a model config
+to register first, for custom architectures).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
+from eval_anything.models.base import parse_model_args
+from eval_anything.registry import register
+
+CLIPSCORE_W = 2.5
+
+
+class _ClipBase(Judge):
+    kinds = ("image_if", "synergy")
+    label = "clip"
+
+    def embed(self, texts: list[str], images: list[Any]) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def cosines(self, texts: list[str], images: list[Any]) -> list[float]:
+        if not texts:
+            return []
+        t, v = self.embed(texts, images)
+        t = t / t.norm(dim=-1, keepdim=True)
+        v = v / v.norm(dim=-1, keepdim=True)
+        return [float(x) for x in (t * v).sum(dim=-1)]
+
+    def judge(self, items: list[JudgeItem]) -> list[Judgment]:
+        results: list[Judgment | None] = [None] * len(items)
+        idx, texts, images = [], [], []
+        for i, it in enumerate(items):
+            img = next((p for p in it.media if p.type == "image"), None)
+            if it.kind not in self.kinds:
+                results[i] = unsupported(self, it)
+            elif it.kind == "synergy" and it.metadata.get("pair") != "ti":
+                results[i] = Judgment(None, reason="a CLIP judge rates text-image pairs only")
+            elif img is None:
+                results[i] = Judgment(None, reason="no image to compare")
+            else:
+                idx.append(i)
+                texts.append(it.response if it.kind == "synergy" else it.prompt)
+                images.append(img.load())
+        for i, cos in zip(idx, self.cosines(texts, images), strict=True):
+            if items[i].kind == "synergy":
+                results[i] = Judgment(max(0.0, cos), details={"cosine": round(cos, 4)})
+            else:
+                score = min(1.0, CLIPSCORE_W * max(0.0, cos))
+                results[i] = Judgment(10.0 * score, details={"cosine": round(cos, 4)})
+        return [r for r in results if r is not None]
+
+
+@register("judge", "clip")
+class TransformersClipJudge(_ClipBase):
+    def __init__(self, arg: str | None = None, cache: Any = None) -> None:
+        if not arg or not Path(arg).is_dir():
+            raise ValueError("--judge ROLE=clip:DIR: give a transformers CLIP model folder")
+        from transformers import CLIPModel, CLIPProcessor
+
+        self.path = Path(arg)
+        self.model = CLIPModel.from_pretrained(self.path).eval()
+        self.processor = CLIPProcessor.from_pretrained(self.path)
+        self.digest = _digest(self.path)
+
+    def identity(self) -> str:
+        return f"clip:{self.path.name}:{self.digest[:12]}"
+
+    def embed(self, texts: list[str], images: list[Any]) -> tuple[Any, Any]:
+        import torch
+
+        inputs = self.processor(
+            text=texts, images=images, return_tensors="pt", padding=True, truncation=True
+        )
+        with torch.no_grad():
+            out = self.model(**inputs)
+        return out.text_embeds, out.image_embeds
+
+
+@register("judge", "open_clip")
+class OpenClipJudge(_ClipBase):
+    def __init__(self, arg: str | None = None, cache: Any = None) -> None:
+        import open_clip
+
+        if not arg:
+            raise ValueError("--judge ROLE=open_clip:MODEL[,pretrained=FILE]: name the model")
+        name, _, rest = arg.partition(",")
+        args = parse_model_args(rest)
+        if args.get("config"):
+            open_clip.add_model_config(str(args["config"]))
+        pretrained = args.get("pretrained")
+        self.model, _, self.preprocess = open_clip.create_model_and_transforms(
+            name, pretrained=pretrained, device="cpu"
+        )
+        self.model.eval()
+        self.tokenizer = open_clip.get_tokenizer(name)
+        self.name = name
+        self.digest = _digest(pretrained) if pretrained else "random-init"
+
+    def identity(self) -> str:
+        return f"open_clip:{self.name}:{self.digest[:12]}"
+
+    def embed(self, texts: list[str], images: list[Any]) -> tuple[Any, Any]:
+        import torch
+
+        pixel = torch.stack([self.preprocess(im) for im in images])
+        with torch.no_grad():
+            return self.model.encode_text(self.tokenizer(texts)), self.model.encode_image(pixel)
+
+
+def _digest(path: str | Path) -> str:
+    """Content digest of a weights folder or file (cached by the weights-identity helper)."""
+    import json
+
+    from eval_anything.models.weights_identity import weights_identity
+
+    ident = weights_identity(str(path))
+    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,120 @@
+"""Reward-model judge: a sequence-scoring model rates how well the modalities of an answer work
+together (the paper's synergy judge is such a model, trained on human preferences).
+
+Input layout, as the paper's synergy reward model reads it::
+
+    USER: {instruction}
+    ASSISTANT:
+    {modality tokens}{text answer}
+
+with modality tokens ``<image>`` (text-image), ``<audio>`` (text-audio) or ``<image><audio>``
+(image-audio, no text). The score is ``sigmoid(logit)`` in 0-1. A text-only sequence classifier
+sees the tokens, not the media; with ``describe_media=true`` each token is followed by the
+instruction its generator rendered, which gives such a model something to read.
+
+Binding: ``reward:DIR[,describe_media=true][,max_length=1024]``: a transformers
+``AutoModelForSequenceClassification`` folder with one output label. The paper's multimodal
+AnyRewardModel needs its own remote code and processor, which this judge does not load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
+from eval_anything.models.base import parse_model_args
+from eval_anything.registry import register
+
+USER_TURN = "USER: {prompt}"
+ASSISTANT_TURN = "\nASSISTANT:\n{modality}{text}"
+PAIR_TOKENS = {"ti": ("image",), "ta": ("audio",), "ia": ("image", "audio")}
+
+
+def reward_input(
+    prompt: str, pair: str, text: str, descriptions: dict[str, str] | None = None
+) -> str:
+    """The paper's layout for one pair; ``descriptions`` (modality -> instruction) optional."""
+    if pair not in PAIR_TOKENS:
+        raise ValueError(f"unknown modality pair {pair!r}; expected one of {list(PAIR_TOKENS)}")
+    tokens = ""
+    for m in PAIR_TOKENS[pair]:
+        tokens += f"<{m}>"
+        if descriptions and descriptions.get(m):
+            tokens += f" {descriptions[m]}\n"
+    body = "" if pair == "ia" else text
+    return USER_TURN.format(prompt=prompt) + ASSISTANT_TURN.format(modality=tokens, text=body)
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+@register("judge", "reward")
+class RewardModelJudge(Judge):
+    kinds = ("synergy",)
+
+    def __init__(self, arg: str | None = None, cache: Any = None) -> None:
+        if not arg:
+            raise ValueError("--judge ROLE=reward:DIR: give a sequence-classification model folder")
+        path, _, rest = arg.partition(",")
+        opts = parse_model_args(rest)
+        if not Path(path).is_dir():
+            raise ValueError(f"--judge ROLE=reward:{path}: not a model folder")
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self.path = Path(path)
+        self.describe_media = bool(opts.get("describe_media", False))
+        self.max_length = int(opts.get("max_length", 1024))
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+        self.model = AutoModelForSequenceClassification.from_pretrained(self.path).eval()
+        if self.model.config.num_labels != 1:
+            raise ValueError(
+                f"--judge ROLE=reward:{path}: the model has {self.model.config.num_labels} labels; "
+                "a reward model has one"
+            )
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model.config.pad_token_id = self.tokenizer.pad_token_id
+        from eval_anything.models.weights_identity import weights_identity
+
+        digest = json.dumps(weights_identity(str(self.path)), sort_keys=True)
+        self.digest = hashlib.sha256(digest.encode()).hexdigest()
+
+    def identity(self) -> str:
+        suffix = ",describe_media" if self.describe_media else ""
+        return f"reward:{self.path.name}:{self.digest[:12]}{suffix}"
+
+    def scores(self, texts: list[str]) -> list[float]:
+        import torch
+
+        if not texts:
+            return []
+        enc = self.tokenizer(
+            texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_length
+        )
+        with torch.no_grad():
+            logits = self.model(**enc).logits[:, 0]
+        return [float(x) for x in logits]
+
+    def judge(self, items: list[JudgeItem]) -> list[Judgment]:
+        results: list[Judgment | None] = [None] * len(items)
+        idx, texts = [], []
+        for i, it in enumerate(items):
+            if it.kind != "synergy":
+                results[i] = unsupported(self, it)
+                continue
+            descs = it.metadata.get("descriptions") if self.describe_media else None
+            text = reward_input(it.prompt, str(it.metadata.get("pair")), it.response, descs)
+            idx.append(i)
+            texts.append(text)
+        for i, text, logit in zip(idx, texts, self.scores(texts), strict=True):
+            results[i] = Judgment(
+                sigmoid(logit), raw=f"{logit:.6f}",
+                prompt_hash=hashlib.sha256(text.encode()).hexdigest(),
+                details={"logit": round(logit, 6)},
+            )
+        return [r for r in results if r is not None]

@@ -1,0 +1,34 @@
+"""Altair charts (Streamlit renders them with vega-lite, client side)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+
+def score_vs_step(curve: pd.DataFrame) -> alt.LayerChart:
+    """One line per task with its 95% CI as a band; x = training step."""
+    base = alt.Chart(curve).encode(
+        x=alt.X("step:Q", title="training step"),
+        color=alt.Color("task:N", title="task"),
+    )
+    band = base.mark_area(opacity=0.15).encode(y="ci_low:Q", y2="ci_high:Q")
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("value:Q", title="primary metric"),
+        tooltip=["task", "step", alt.Tooltip("value:Q", format=".3f"),
+                 alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f")],
+    )
+    return (band + line).properties(height=320)
+
+
+def task_bars(frame: pd.DataFrame, label: str = "run") -> alt.LayerChart:
+    """Value per run with the 95% CI as an error bar, best first."""
+    order = frame.sort_values("value", ascending=False)[label].tolist()
+    base = alt.Chart(frame).encode(y=alt.Y(f"{label}:N", sort=order, title=None))
+    bars = base.mark_bar().encode(
+        x=alt.X("value:Q", title="value"),
+        tooltip=[label, alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
+                 alt.Tooltip("ci_high:Q", format=".3f"), "n"],
+    )
+    errors = base.mark_errorbar().encode(x="ci_low:Q", x2="ci_high:Q")
+    return (bars + errors).properties(height=max(120, 22 * len(frame)))

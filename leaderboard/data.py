@@ -1,0 +1,69 @@
+"""Cached reads of the store for the pages. ``st.cache_data`` keys every loader by the store URL
+and its arguments, so moving between pages or changing filters costs no query; the sidebar's
+refresh button (and a short TTL) picks up new pushes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from eval_anything.results import Results, SampleRecord
+from eval_anything.store import Store, open_store, queries
+
+TTL_S = 60
+
+
+@st.cache_resource(show_spinner=False)
+def store(url: str) -> Store:
+    return open_store(url)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def leaderboard_rows(url: str) -> pd.DataFrame:
+    return queries.leaderboard_rows(store(url))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def runs(url: str) -> pd.DataFrame:
+    return queries.runs_frame(store(url))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def task_metrics(url: str, task: str) -> pd.DataFrame:
+    return queries.task_metrics_frame(store(url), task)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def results(url: str, run_id: str) -> Results:
+    return queries.load_results(store(url), run_id)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def sample_records(url: str, run_id: str, task: str) -> list[SampleRecord]:
+    return queries.sample_records(store(url), run_id, task)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def media(url: str, run_id: str, path: str) -> tuple[bytes, str | None] | None:
+    return queries.media_bytes(store(url), run_id, path)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def run_details(url: str, run_id: str) -> dict[str, Any]:
+    return queries.run_details(store(url), run_id)
+
+
+def run_label(runs_df: pd.DataFrame, run_id: str) -> str:
+    """``model @ step N · run id · date`` for pickers."""
+    row = runs_df[runs_df["run_id"] == run_id]
+    if row.empty:
+        return run_id
+    r = row.iloc[0]
+    step = f" @ step {int(r['step'])}" if pd.notna(r["step"]) else ""
+    return f"{r['model_name']}{step} · {run_id[:12]} · {str(r['created_at'])[:16]}"
+
+
+def clear() -> None:
+    st.cache_data.clear()

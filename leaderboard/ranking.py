@@ -1,0 +1,166 @@
+"""The main table's logic, free of Streamlit so it is tested and benchmarked directly.
+
+Ranking follows the arena convention: a row's rank is one plus the number of rows that are
+*significantly* better, i.e. whose CI lower bound lies above this row's CI upper bound. Rows whose
+intervals overlap share a rank (a tie group): the table never claims an order the data cannot
+support. The score a row is ranked on is one task's primary metric or the unweighted mean of the
+selected tasks' primary metrics (``stats.mean_of_means``), each with its 95% CI.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from eval_anything.stats import Z95, MetricValue, mean_of_means, with_ci
+
+MEAN = "mean of selected tasks"
+INFO_COLUMNS = ["model_name", "model_identity", "training_run_id", "step", "created_at"]
+
+
+def latest_per_checkpoint(rows: pd.DataFrame) -> pd.DataFrame:
+    """Keep only the newest run of each model checkpoint (same model identity, training run
+    and step): a rerun replaces the row instead of crowding the table."""
+    if rows.empty:
+        return rows
+    runs = rows[["run_id", "model_identity", "training_run_id", "step", "created_at"]]
+    runs = runs.drop_duplicates("run_id").sort_values(["created_at", "run_id"])
+    keys = pd.Series(
+        [f"{m}|{t}|{s}" for m, t, s in zip(
+            runs["model_identity"], runs["training_run_id"], runs["step"], strict=True)],
+        index=runs.index,
+    )
+    keep = set(runs.loc[~keys.duplicated(keep="last"), "run_id"])
+    return rows[rows["run_id"].isin(keep)]
+
+
+def _split(cell: object) -> set[str]:
+    return {m for m in str(cell or "").split(",") if m}
+
+
+def filter_rows(
+    rows: pd.DataFrame,
+    tasks: Sequence[str] = (),
+    modalities: Sequence[str] = (),
+    models: Sequence[str] = (),
+    training_runs: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Rows of the chosen tasks (all when empty), of tasks touching any chosen modality (input
+    or output), of the chosen models and training runs."""
+    out = rows
+    if tasks:
+        out = out[out["task"].isin(list(tasks))]
+    if modalities:
+        wanted = set(modalities)
+        touches = [
+            bool((_split(i) | _split(o)) & wanted)
+            for i, o in zip(out["input_modalities"], out["output_modalities"], strict=True)
+        ]
+        out = out[touches]
+    if models:
+        out = out[out["model_name"].isin(list(models))]
+    if training_runs:
+        out = out[out["training_run_id"].isin(list(training_runs))]
+    return out
+
+
+def ranks_by_upper_bound(lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
+    """1 + the number of rows whose lower bound exceeds this row's upper bound (NaN bounds:
+    unranked, returned as NaN)."""
+    lows = np.asarray(lows, dtype=float)
+    highs = np.asarray(highs, dtype=float)
+    valid = ~np.isnan(lows) & ~np.isnan(highs)
+    sorted_lows = np.sort(lows[valid])
+    ranks = np.full(lows.shape, np.nan)
+    above = sorted_lows.size - np.searchsorted(sorted_lows, highs[valid], side="right")
+    ranks[valid] = 1 + above
+    return ranks
+
+
+def _label(info: pd.DataFrame) -> pd.Series:
+    step = info["step"]
+    suffix = np.where(step.notna(), " @ step " + step.astype("Int64").astype(str), "")
+    label = info["model_name"].astype(str) + suffix
+    dup = label.duplicated(keep=False)
+    return label.where(~dup, label + " (" + info.index.astype(str).str[:8] + ")")
+
+
+def _score_of(values: pd.Series, stderrs: pd.Series) -> MetricValue:
+    if values.isna().any():
+        return MetricValue(value=math.nan)
+    parts = [
+        MetricValue(value=float(v), stderr=None if pd.isna(s) else float(s))
+        for v, s in zip(values, stderrs, strict=True)
+    ]
+    if len(parts) == 1:
+        return with_ci(parts[0].value, parts[0].stderr, 0)
+    return mean_of_means(parts)
+
+
+def board_table(rows: pd.DataFrame, rank_on: str = MEAN) -> pd.DataFrame:
+    """One row per run: model label, lineage, the ranking score with its 95% CI, rank, tie
+    count, and each task's primary value and CI half-width (``<task> ±``)."""
+    if rows.empty:
+        return pd.DataFrame()
+    tasks = sorted(rows["task"].unique())
+    values = rows.pivot(index="run_id", columns="task", values="value")[tasks]
+    stderrs = rows.pivot(index="run_id", columns="task", values="stderr")[tasks]
+    info = rows.drop_duplicates("run_id").set_index("run_id")[INFO_COLUMNS].loc[values.index]
+    ranked_tasks = [rank_on] if rank_on in tasks else tasks
+    scores = [
+        _score_of(values.loc[rid, ranked_tasks], stderrs.loc[rid, ranked_tasks])
+        for rid in values.index
+    ]
+    score = np.array([s.value for s in scores], dtype=float)
+    lows = np.array([s.ci_low if s.ci_low is not None else s.value for s in scores], dtype=float)
+    highs = np.array([s.ci_high if s.ci_high is not None else s.value for s in scores], dtype=float)
+    table = pd.DataFrame({
+        "rank": pd.array(ranks_by_upper_bound(lows, highs), dtype="Int64"),
+        "model": _label(info).to_numpy(),
+        "training run": info["training_run_id"].to_numpy(),
+        "step": info["step"].astype("Int64").array,
+        "score": score,
+        "ci_low": lows,
+        "ci_high": highs,
+    }, index=values.index)
+    table["tied"] = table.groupby("rank", dropna=False)["rank"].transform("size") - 1
+    table.loc[table["rank"].isna(), "tied"] = 0
+    for task in tasks:
+        table[task] = values[task]
+        table[f"{task} ±"] = Z95 * stderrs[task]
+    table["run_id"] = table.index
+    table["created_at"] = info["created_at"].to_numpy()
+    table = table.sort_values(["rank", "score"], ascending=[True, False], na_position="last")
+    table["trend"] = training_sparklines(table)
+    return table.reset_index(drop=True)
+
+
+def training_sparklines(table: pd.DataFrame) -> list[list[float] | None]:
+    """For each row of a training run, that run's ranking score by step (the sparkline)."""
+    series: dict[str, list[float]] = {}
+    trained = table[table["training run"].notna()].sort_values("step")
+    for run, group in trained.groupby("training run"):
+        series[str(run)] = [float(x) for x in group["score"] if not math.isnan(x)]
+    return [series.get(str(r)) if pd.notna(r) else None for r in table["training run"]]
+
+
+def score_range(values: pd.Series) -> tuple[float, float]:
+    """Bounds for a progress bar: [0, 1] for rates, else [0, the next integer above the max]
+    (ratings 1-10 get [0, 10])."""
+    finite = values.dropna()
+    if finite.empty:
+        return (0.0, 1.0)
+    low = min(0.0, float(finite.min()))
+    high = float(finite.max())
+    return (low, 1.0 if high <= 1.0 else float(math.ceil(high)))
+
+
+def training_curve(rows: pd.DataFrame, training_run: str) -> pd.DataFrame:
+    """Primary metric by step for every task of one training run (latest run per step)."""
+    sub = rows[(rows["training_run_id"] == training_run) & rows["step"].notna()]
+    sub = latest_per_checkpoint(sub)
+    cols = ["step", "task", "value", "ci_low", "ci_high", "run_id"]
+    return sub[cols].sort_values(["task", "step"]).reset_index(drop=True)

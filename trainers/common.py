@@ -1,0 +1,197 @@
+"""What every built-in trainer shares: loading the policy, TRL arguments, auto-scoring, the run.
+
+Each trainer module (sft, rm, dpo, critic) only turns its data into a dataset and picks its TRL
+trainer class; everything else (precision from the hardware, LoRA, checkpoints, the auto-score
+callback, resuming) is decided here once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eval_anything.trainers.config import ConfigError, TrainConfig, training_run_id
+from eval_anything.trainers.precision import Precision, choose_precision
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainOutcome:
+    """What a training run left behind."""
+
+    algorithm: str
+    training_run_id: str
+    output_dir: Path
+    final_dir: Path
+    global_step: int
+    precision: str
+    log_history: list[dict[str, Any]] = field(default_factory=list)
+    scored: list[Any] = field(default_factory=list)
+
+
+def resolve_model_path(path: str) -> str:
+    """'smollm2' is the bundled SmolLM2-135M-Instruct, converted once to a cached folder."""
+    if path == "smollm2":
+        from eval_anything.models.smollm2 import ensure_converted
+
+        return str(ensure_converted())
+    return path
+
+
+def load_tokenizer(cfg: TrainConfig) -> Any:
+    """The tokenizer (or the processor of an image-text model), with a pad token set."""
+    import transformers
+
+    src = resolve_model_path(cfg.model.tokenizer or cfg.model.path)
+    if is_vision_model(src):
+        proc = transformers.AutoProcessor.from_pretrained(src)
+        tok = getattr(proc, "tokenizer", proc)
+        if tok.pad_token is None:
+            tok.pad_token = tok.eos_token
+        return proc
+    tok = transformers.AutoTokenizer.from_pretrained(
+        src, trust_remote_code=cfg.model.trust_remote_code
+    )
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def is_vision_model(path: str) -> bool:
+    import transformers
+
+    try:
+        config = transformers.AutoConfig.from_pretrained(path)
+    except (OSError, ValueError):
+        return False
+    return config.model_type in transformers.MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+
+
+def text_tokenizer(processing_class: Any) -> Any:
+    return getattr(processing_class, "tokenizer", processing_class)
+
+
+def load_policy(cfg: TrainConfig, head: str = "causal_lm") -> Any:
+    """The model to train, in fp32 (mixed precision is the trainer's autocast, not the weights)."""
+    import torch
+    import transformers
+
+    path = resolve_model_path(cfg.model.path)
+    kw: dict[str, Any] = {"dtype": torch.float32, "trust_remote_code": cfg.model.trust_remote_code}
+    if head == "reward":
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(
+            path, num_labels=1, **kw
+        )
+    elif is_vision_model(path):
+        model = transformers.AutoModelForImageTextToText.from_pretrained(path, **kw)
+    else:
+        model = transformers.AutoModelForCausalLM.from_pretrained(path, **kw)
+    return model
+
+
+def peft_config(cfg: TrainConfig, task_type: str = "CAUSAL_LM") -> Any:
+    if cfg.model.lora is None:
+        return None
+    from peft import LoraConfig
+
+    lora = cfg.model.lora
+    return LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        task_type=task_type,
+    )
+
+
+def trainer_arguments(cfg: TrainConfig, precision: Precision) -> dict[str, Any]:
+    """Keyword arguments shared by every TRL config class; ``training.trl`` wins last."""
+    t = cfg.training
+    args: dict[str, Any] = {
+        "output_dir": str(cfg.output_dir),
+        "max_steps": t.max_steps,
+        "num_train_epochs": t.num_train_epochs,
+        "per_device_train_batch_size": t.per_device_train_batch_size,
+        "gradient_accumulation_steps": t.gradient_accumulation_steps,
+        "lr_scheduler_type": t.lr_scheduler_type,
+        "warmup_steps": t.warmup_steps,
+        "save_strategy": "steps",
+        "save_steps": t.save_steps,
+        "save_total_limit": t.save_total_limit,
+        "save_only_model": t.save_only_model,
+        "logging_steps": t.logging_steps,
+        "seed": t.seed,
+        "max_length": t.max_length,
+        "gradient_checkpointing": t.gradient_checkpointing,
+        "report_to": "none",
+        "use_cpu": precision.device == "cpu",
+        **precision.trainer_flags(),
+    }
+    if t.learning_rate is not None:
+        args["learning_rate"] = t.learning_rate
+    args.update(t.trl)
+    return args
+
+
+def make_config(config_cls: type, cfg: TrainConfig, args: dict[str, Any]) -> Any:
+    """Build a TRL config, naming the YAML field when TRL refuses an argument."""
+    try:
+        return config_cls(**args)
+    except TypeError as e:
+        raise ConfigError(f"{cfg.where()}: field 'training.trl': {e}") from None
+    except ValueError as e:
+        raise ConfigError(f"{cfg.where()}: {config_cls.__name__} refused the arguments: {e}") from None
+
+
+def autoscore_callbacks(cfg: TrainConfig, run_id: str, base_model: str) -> list[Any]:
+    """The auto-score hook when ``autoscore.tasks`` is set."""
+    if not cfg.autoscore.tasks:
+        return []
+    from eval_anything.trainers.callback import AutoScoreCallback
+
+    return [AutoScoreCallback.from_section(cfg.autoscore, run_id, cfg.output_dir, base_model)]
+
+
+def run_trainer(cfg: TrainConfig, trainer: Any, precision: Precision, run_id: str) -> TrainOutcome:
+    """Train (resuming when asked), save the final model, wait for pending scoring."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    resume = None
+    if cfg.training.resume and cfg.output_dir.exists():
+        resume = get_last_checkpoint(str(cfg.output_dir))
+    log.info("training %s (%s); precision %s: %s", run_id, cfg.algorithm, precision.name,
+             precision.reason)
+    trainer.train(resume_from_checkpoint=resume)
+    # the Trainer saves a checkpoint at the last step (save_strategy "steps"): that is the result
+    last = get_last_checkpoint(str(cfg.output_dir))
+    if last is None:
+        last = str(cfg.output_dir / "final")
+        trainer.save_model(last)
+    final_dir = Path(last)
+    scored: list[Any] = []
+    for cb in trainer.callback_handler.callbacks:
+        outcomes = getattr(cb, "outcomes", None)
+        if outcomes is not None:
+            scored = list(outcomes)
+    return TrainOutcome(
+        algorithm=cfg.algorithm,
+        training_run_id=run_id,
+        output_dir=cfg.output_dir,
+        final_dir=final_dir,
+        global_step=trainer.state.global_step,
+        precision=precision.name,
+        log_history=list(trainer.state.log_history),
+        scored=scored,
+    )
+
+
+def prepare(cfg: TrainConfig) -> tuple[Precision, str]:
+    """Precision from the hardware and the training run id, logged once."""
+    try:
+        precision = choose_precision(cfg.training.precision)
+    except ValueError as e:
+        raise ConfigError(f"{cfg.where()}: {e}") from None
+    return precision, training_run_id(cfg)

@@ -1,0 +1,117 @@
+"""``train dpo``: TRL's DPOTrainer with its loss variants, precision from the hardware.
+
+The loss is TRL's (``dpo.loss_type``: sigmoid, ipo, hinge, robust, exo_pair, ... or several with
+``loss_weights``), and so are the logged metric names (``rewards/chosen``, ``rewards/margins``,
+``rewards/accuracies``). What we decide on top: bf16 only where the device has it, no gradient
+checkpointing unless asked, and the reference log-probs precomputed when training sees every pair
+at least once, which removes the reference forward from each step.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from eval_anything.trainers.common import (
+    TrainOutcome,
+    autoscore_callbacks,
+    load_policy,
+    load_tokenizer,
+    make_config,
+    peft_config,
+    prepare,
+    resolve_model_path,
+    run_trainer,
+    text_tokenizer,
+    trainer_arguments,
+)
+from eval_anything.trainers.config import ConfigError, TrainConfig
+from eval_anything.trainers.data import (
+    Pair,
+    pairs_dataset,
+    read_rows,
+    resolve_format,
+    to_pairs,
+    use_chat,
+)
+from eval_anything.trainers.precision import Precision
+
+log = logging.getLogger(__name__)
+
+
+def load_pairs(cfg: TrainConfig) -> list[Pair]:
+    assert cfg.data is not None
+    rows = read_rows(cfg.data.train, cfg.data.limit)
+    fmt = resolve_format(rows, cfg.data.format, cfg.data.train)
+    return to_pairs(rows, fmt, cfg.data.train, Path(cfg.data.train).parent)
+
+
+def should_precompute(cfg: TrainConfig, n_pairs: int) -> bool:
+    """'auto': precompute when the planned steps visit every pair at least once, since each
+    pair's reference forward then runs once up front instead of at every visit."""
+    choice = cfg.dpo.precompute_ref_log_probs
+    if choice != "auto":
+        return bool(choice)
+    if cfg.training.trl.get("sync_ref_model"):
+        return False  # TR-DPO moves the reference; precomputed values would go stale
+    t = cfg.training
+    per_step = t.per_device_train_batch_size * t.gradient_accumulation_steps
+    if t.max_steps > 0:
+        return t.max_steps * per_step >= n_pairs
+    return t.num_train_epochs >= 1.0
+
+
+def dpo_arguments(cfg: TrainConfig, precision: Precision, n_pairs: int) -> dict[str, Any]:
+    args = trainer_arguments(cfg, precision)
+    d = cfg.dpo
+    args.update(
+        beta=d.beta,
+        loss_type=list(d.loss_type),
+        label_smoothing=d.label_smoothing,
+        precompute_ref_log_probs=should_precompute(cfg, n_pairs),
+    )
+    if d.loss_weights is not None:
+        args["loss_weights"] = list(d.loss_weights)
+    args.update(cfg.training.trl)  # explicit TRL arguments win
+    return args
+
+
+def build_dpo_trainer(
+    cfg: TrainConfig,
+    pairs: list[Pair] | None = None,
+    callbacks: list[Any] | None = None,
+) -> tuple[Any, Precision, str]:
+    """A ready ``trl.DPOTrainer`` (plus the precision and the training run id)."""
+    from trl import DPOConfig, DPOTrainer
+
+    precision, run_id = prepare(cfg)
+    pairs = load_pairs(cfg) if pairs is None else pairs
+    if not pairs:
+        raise ConfigError(f"{cfg.where()}: no preference pairs to train on")
+    processing = load_tokenizer(cfg)
+    if any(p.images for p in pairs) and processing is text_tokenizer(processing):
+        raise ConfigError(
+            f"{cfg.where()}: field 'data.train' has image rows but model {cfg.model.path!r} is "
+            "text-only; use an image-text-to-text model or drop the image column"
+        )
+    assert cfg.data is not None
+    dataset = pairs_dataset(pairs, use_chat(cfg.data.chat, text_tokenizer(processing)))
+    config = make_config(DPOConfig, cfg, dpo_arguments(cfg, precision, len(pairs)))
+    trainer = DPOTrainer(
+        model=load_policy(cfg),
+        args=config,
+        train_dataset=dataset,
+        processing_class=processing,
+        peft_config=peft_config(cfg),
+        callbacks=[*(callbacks or []),
+                   *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))],
+    )
+    return trainer, precision, run_id
+
+
+def train_dpo(
+    cfg: TrainConfig, pairs: list[Pair] | None = None, callbacks: list[Any] | None = None
+) -> TrainOutcome:
+    trainer, precision, run_id = build_dpo_trainer(cfg, pairs, callbacks)
+    return run_trainer(cfg, trainer, precision, run_id)
