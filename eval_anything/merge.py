@@ -281,6 +281,11 @@ def _merge_lm_eval_task(
 ) -> TaskResult:
     """lm-eval metrics whose aggregation is a mean, recomputed from the merged records."""
     first = parts[0]
+    if first.details.get("lm_eval_group"):
+        raise MergeError(
+            f"task {name!r}: an lm-eval group's aggregate cannot be rebuilt from shards; request "
+            "its member tasks (lm_eval:<task>) in the sharded run, or run the group unsharded"
+        )
     aggregations: dict[str, str] = first.details.get("aggregations", {})
     if not aggregations:
         raise MergeError(

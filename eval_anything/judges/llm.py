@@ -26,6 +26,7 @@ from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
 from eval_anything.judges.parsing import parse_choice_letter, parse_preference, parse_rating
 from eval_anything.models.base import GenerateRequest, GenerationConfig, Message, ModelAdapter
 from eval_anything.models.base import parse_model_args as _parse_args
+from eval_anything.scoring.tifa import split_choices, tifa_score
 
 JUDGE_OPTIONS = ("max_new_tokens", "attempts", "retry_temperature")
 _RANGES = {"amu": (1, 10), "text_if": (1, 10), "image_if": (0, 10), "synergy": (1, 10)}
@@ -197,13 +198,12 @@ class LLMJudge(Judge):
             value = {"A": 1.0, "B": 0.0, "C": 0.5}.get(verdict or "")
             return Judgment(value, reason=reason, details={"verdict": verdict})
         if item.kind == "tifa":
-            choices = item.metadata.get("choices")
-            n = len(choices) if isinstance(choices, list) else 4
+            n = len(split_choices(item.metadata.get("choices"))) or 4
             letter, reason = parse_choice_letter(text, n)
             if letter is None:
                 return Judgment(None, reason=reason)
             answer = str(item.metadata.get("answer", "")).strip().upper()
-            return Judgment(10.0 if letter == answer else 0.0,
+            return Judgment(tifa_score(letter, answer),
                             details={"predicted": letter, "answer": answer})
         low, high = _RANGES[item.kind]
         value, reason = parse_rating(text, low, high)

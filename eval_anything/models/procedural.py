@@ -18,7 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from eval_anything.analyzers.vocabulary import COLORS, SceneSpec, SoundSpec, parse_scene, parse_sound
+from eval_anything.analyzers.vocabulary import (
+    COLORS,
+    SceneSpec,
+    SoundSpec,
+    parse_scene,
+    parse_sound,
+)
 from eval_anything.content import AudioPart, ImagePart, VideoPart, text_of
 from eval_anything.media import audio_to_wav_bytes, frames_to_gif_bytes, image_to_png_bytes
 from eval_anything.models.base import GenerateRequest, ModelAdapter, ModelOutput
@@ -48,7 +54,9 @@ def _layout(n: int, size: int) -> list[tuple[int, int, int]]:
     ]
 
 
-def draw_shape(draw: Any, shape: str, cx: int, cy: int, r: int, color: tuple[int, int, int]) -> None:
+def draw_shape(
+    draw: Any, shape: str, cx: int, cy: int, r: int, color: tuple[int, int, int]
+) -> None:
     if shape == "square":
         draw.rectangle([cx - r, cy - r, cx + r, cy + r], fill=color)
     elif shape == "triangle":
@@ -74,7 +82,8 @@ def render_clip(spec: SceneSpec, size: int = VIDEO_SIZE, frames: int = VIDEO_FRA
     from PIL import Image, ImageDraw
 
     obj = spec.objects[0] if spec.objects else None
-    step = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}.get(spec.motion or "", (0, 0))
+    steps = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
+    step = steps.get(spec.motion or "", (0, 0))
     r = size // 8
     travel = size - 4 * r
     out = []
@@ -84,7 +93,8 @@ def render_clip(spec: SceneSpec, size: int = VIDEO_SIZE, frames: int = VIDEO_FRA
             t = k / max(1, frames - 1) - 0.5
             cx = int(size / 2 + step[0] * t * travel)
             cy = int(size / 2 + step[1] * t * travel)
-            draw_shape(ImageDraw.Draw(img), obj.shape, cx, cy, r, COLORS.get(obj.color, COLORS["black"]))
+            color = COLORS.get(obj.color, COLORS["black"])
+            draw_shape(ImageDraw.Draw(img), obj.shape, cx, cy, r, color)
         out.append(img)
     return out
 
@@ -106,13 +116,15 @@ def render_sound(spec: SoundSpec, sr: int = SAMPLE_RATE) -> np.ndarray:
 def render(modality: str, instruction: str) -> ImagePart | AudioPart | VideoPart:
     """The media part for ``instruction`` (inline bytes; the runner stores them in the run dir)."""
     if modality == "image":
-        return ImagePart(data=image_to_png_bytes(render_scene(parse_scene(instruction))), mime="image/png")
+        png = image_to_png_bytes(render_scene(parse_scene(instruction)))
+        return ImagePart(data=png, mime="image/png")
     if modality == "audio":
         wave = render_sound(parse_sound(instruction))
         return AudioPart(data=audio_to_wav_bytes(wave, SAMPLE_RATE), mime="audio/wav")
     if modality == "video":
         frames = render_clip(parse_scene(instruction))
-        return VideoPart(data=frames_to_gif_bytes(frames, VIDEO_FPS), mime="image/gif", fps=VIDEO_FPS)
+        gif = frames_to_gif_bytes(frames, VIDEO_FPS)
+        return VideoPart(data=gif, mime="image/gif", fps=VIDEO_FPS)
     raise ValueError(f"procedural generator: modality {modality!r} is not image, audio or video")
 
 
@@ -138,5 +150,6 @@ class ProceduralGenerator(ModelAdapter):
         outs = []
         for r in requests:
             text = text_of(r.messages[-1].content)
-            outs.append(ModelOutput(parts=[render(self.modality, text)], consumed_modalities=["text"]))
+            part = render(self.modality, text)
+            outs.append(ModelOutput(parts=[part], consumed_modalities=["text"]))
         return outs

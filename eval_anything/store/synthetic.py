@@ -158,8 +158,8 @@ def random_store_runs(
             vals = (rng.random(n_samples) < p).astype(float).tolist()
             records[task] = make_records(task, vals)
             modality = ("text", "image", "audio", "video")[j % 4]
-            results[task] = task_result_of(task, records[task],
-                                           input_modalities=["text", modality])
+            inputs = ["text"] if modality == "text" else ["text", modality]
+            results[task] = task_result_of(task, records[task], input_modalities=inputs)
         name = train_id or f"model-{i:04d}"
         stamp = f"2026-01-01T{i // 3600:02d}:{(i // 60) % 60:02d}:{i % 60:02d}+00:00"
         results_obj = make_results(f"run{i:05d}", results, model_name=name,

@@ -1,0 +1,163 @@
+"""``agent``: any-to-any generation by composition, as the paper's AMG agent does it.
+
+A language model (any adapter) answers in sections, writing its text answer plus one instruction
+per medium it chooses to add (see :mod:`eval_anything.formats.sections`); generator adapters
+render those instructions (``procedural`` offline, ``diffusers`` pipelines where installed). The
+output holds the language model's full sectioned text (scorers read the ``response`` section
+from it) followed by the rendered media, which the runner stores under the run directory.
+
+When the prompt offers exactly one medium and no text answer (an image instruction-following
+prompt, say) and the language model ignores the section format, its whole answer is taken as that
+medium's instruction. Identical requests in one batch are generated once.
+
+``--model agent --model-args lm=smollm2,image=procedural,audio=procedural,video=procedural``;
+``lm.KEY=VALUE`` / ``image.KEY=VALUE`` / ... pass arguments to each part
+(``lm=hf,lm.pretrained=DIR``); ``image=none`` switches a medium off.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+from eval_anything import registry
+from eval_anything.content import TextPart, text_of
+from eval_anything.formats.sections import parse_sections
+from eval_anything.models.base import GenerateRequest, GenerationConfig, ModelAdapter, ModelOutput
+
+MEDIA = ("image", "audio", "video")
+PROTOCOL = "1"
+_OFFER = {m: re.compile(rf"\[\[\s*{m}[ _]?instruction\s*\]\]", re.IGNORECASE) for m in MEDIA}
+_OFFER_TEXT = re.compile(r"\[\[\s*response\s*\]\]", re.IGNORECASE)
+
+
+def build_part(
+    name: str | ModelAdapter, args: dict[str, Any], modality: str | None
+) -> ModelAdapter:
+    """A registered adapter by name (with ``modality`` passed when it takes one), or as given."""
+    if isinstance(name, ModelAdapter):
+        return name
+    cls = registry.get("model", name, where=f"--model-args (agent part {modality or 'lm'})")
+    kwargs = dict(args)
+    if modality and "modality" in inspect.signature(cls.__init__).parameters:
+        kwargs.setdefault("modality", modality)
+    return cls(**kwargs)  # type: ignore[no-any-return]
+
+
+def offered_media(prompt: str) -> tuple[list[str], bool]:
+    """Media whose instruction section the prompt asks for, and whether it asks for text."""
+    return [m for m in MEDIA if _OFFER[m].search(prompt)], bool(_OFFER_TEXT.search(prompt))
+
+
+def instructions_from(text: str, prompt: str, available: list[str]) -> dict[str, str]:
+    """Medium -> instruction to render, from the language model's answer."""
+    sections = parse_sections(text)
+    if sections.found:
+        return {m: sections.get(m) or "" for m in available if sections.chosen(m)}
+    offered, wants_text = offered_media(prompt)
+    if len(offered) == 1 and not wants_text and offered[0] in available and text.strip():
+        return {offered[0]: text.strip()}
+    return {}
+
+
+@registry.register("model", "agent")
+class AgentModel(ModelAdapter):
+    """A language model plus per-medium generators."""
+
+    def __init__(
+        self,
+        lm: str | ModelAdapter = "smollm2",
+        image: str | ModelAdapter | None = "procedural",
+        audio: str | ModelAdapter | None = "procedural",
+        video: str | ModelAdapter | None = "procedural",
+        **prefixed: Any,
+    ) -> None:
+        groups: dict[str, dict[str, Any]] = {k: {} for k in ("lm", *MEDIA)}
+        for key, value in prefixed.items():
+            head, dot, rest = key.partition(".")
+            if not dot or head not in groups:
+                raise ValueError(
+                    f"--model-args {key}={value!r}: the agent takes lm=, image=, audio=, video= "
+                    "and part arguments prefixed with the part (lm.pretrained=DIR, image.steps=4)"
+                )
+            groups[head][rest] = value
+        self.lm = build_part(lm, groups["lm"], None)
+        self.generators: dict[str, ModelAdapter] = {}
+        for modality, name in (("image", image), ("audio", audio), ("video", video)):
+            if name is None or (isinstance(name, str) and name.lower() in ("none", "")):
+                continue
+            self.generators[modality] = build_part(name, groups[modality], modality)
+        self.input_modalities = tuple(self.lm.input_modalities)  # type: ignore[misc]
+        self.output_modalities = ("text", *self.generators)  # type: ignore[misc]
+        self.lm_calls = 0
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "adapter": "agent",
+            "name": f"agent({self.lm.name})",
+            "protocol": PROTOCOL,
+            "lm": self.lm.identity(),
+            "generators": {m: g.identity() for m, g in self.generators.items()},
+        }
+
+    def details(self) -> dict[str, Any]:
+        gens = {m: g.name for m, g in self.generators.items()}
+        return {"lm": self.lm.details(), "generators": gens}
+
+    def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
+        keys = [r.content_hash() for r in requests]
+        unique: dict[str, GenerateRequest] = {}
+        for k, r in zip(keys, requests, strict=True):
+            unique.setdefault(k, r)
+        order = list(unique)
+        self.lm_calls += len(order)
+        lm_out = dict(zip(order, self.lm.generate([unique[k] for k in order]), strict=True))
+        rendered = self._render(order, unique, lm_out)
+        return [rendered[k] for k in keys]
+
+    def _render(
+        self, order: list[str], reqs: dict[str, GenerateRequest], lm_out: dict[str, ModelOutput]
+    ) -> dict[str, ModelOutput]:
+        wanted: dict[str, list[tuple[str, str]]] = {m: [] for m in self.generators}
+        for k in order:
+            out = lm_out[k]
+            if out.error is not None:
+                continue
+            prompt = text_of(reqs[k].messages[-1].content)
+            for m, instr in instructions_from(out.text, prompt, list(self.generators)).items():
+                wanted[m].append((k, instr))
+        media: dict[str, list[Any]] = {k: [] for k in order}
+        errors: dict[str, str] = {}
+        for m in (m for m in MEDIA if m in self.generators):
+            if not wanted[m]:
+                continue
+            gen = GenerationConfig(max_new_tokens=1, seed=0)
+            greqs = [GenerateRequest.from_parts([TextPart(text=i)], gen) for _, i in wanted[m]]
+            for (k, _), g in zip(wanted[m], self.generators[m].generate(greqs), strict=True):
+                if g.error is not None:
+                    errors[k] = f"{m} generator failed: {g.error}"
+                media[k].extend(p for p in g.parts if p.type == m)
+        final: dict[str, ModelOutput] = {}
+        for k in order:
+            out = lm_out[k]
+            if out.error is not None or k in errors:
+                final[k] = ModelOutput(error=out.error or errors[k], usage=out.usage)
+                continue
+            final[k] = out.model_copy(update={"parts": [*out.parts, *media[k]]})
+        return final
+
+    def close(self) -> None:
+        self.lm.close()
+        for g in self.generators.values():
+            g.close()
+
+
+def with_generators(adapter: ModelAdapter, generators: dict[str, str]) -> ModelAdapter:
+    """``adapter`` itself when it already produces every medium in ``generators``, else an agent
+    around it that renders the missing media (for a runner that wants to give a text-only model
+    a task with media outputs)."""
+    missing = {m: g for m, g in generators.items() if m not in adapter.output_modalities}
+    if not missing:
+        return adapter
+    return AgentModel(lm=adapter, **{m: missing.get(m) for m in MEDIA})
