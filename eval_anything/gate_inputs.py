@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from eval_anything.results import (
     RESULTS_FILE,
     Results,
@@ -41,7 +43,11 @@ class RunSource:
 
 
 def run_from_dir(run_dir: Path) -> RunSource:
-    results = read_results(run_dir)
+    try:
+        results = read_results(run_dir)
+    except ValidationError as e:
+        where = Path(run_dir) / RESULTS_FILE
+        raise GateInputError(f"{where}: not a valid results file: {e}") from e
     return RunSource(str(run_dir), results, lambda task: read_sample_records(run_dir, task))
 
 
@@ -80,9 +86,10 @@ def load_run(ref: str | Path, store_url: str | None = None) -> RunSource:
 
 
 def primary_metric_of(result: TaskResult) -> str | None:
-    """The task's headline metric: ``details['primary_metric']`` when the runner recorded it,
-    else the first metric (the runner lists the spec's metrics first, in their order)."""
-    named = result.details.get("primary_metric")
+    """The task's headline metric: the one the runner recorded (a ``primary_metric`` field, or
+    ``details['primary_metric']``), else the first metric (the runner lists the spec's metrics
+    first, in their order)."""
+    named = getattr(result, "primary_metric", None) or result.details.get("primary_metric")
     if isinstance(named, str) and named in result.metrics:
         return named
     return next(iter(result.metrics), None)

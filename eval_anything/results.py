@@ -95,6 +95,9 @@ class TaskResult(BaseModel):
     input_modalities: list[str] = Field(default_factory=list)
     output_modalities: list[str] = Field(default_factory=list)
     cluster_key: str | None = None
+    primary_metric: str | None = Field(
+        default=None, description="The metric that ranks and gates this task."
+    )
     details: dict[str, Any] = Field(default_factory=dict)
 
 

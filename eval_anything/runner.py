@@ -254,6 +254,8 @@ def _run_task(
     log = samples_path(run_dir, pt.spec.task)
     done = {r.sample_id: r for r in read_sample_records(run_dir, pt.spec.task)}
     todo = [s for s in pt.samples if not treq.is_done(s, done.get(s.id))]
+    # similar lengths in one batch waste less padding; records are keyed by id, so order is free
+    todo.sort(key=lambda s: len(s.text))
     ctx = ScoreContext(judges=judges, run_dir=run_dir, task=pt.spec)
     bar = reporter.task(pt.spec.task, total=len(pt.samples), completed=len(pt.samples) - len(todo))
     for start in range(0, len(todo), spec.batch_size):
@@ -270,7 +272,9 @@ def _run_task(
 
 def task_result(pt: PlannedTask, records: list[Any], judges: dict[str, Any]) -> TaskResult:
     metrics, unscored = task_metrics(pt.spec, records)
+    primary = pt.spec.primary_metric if pt.spec.primary_metric in metrics else None
     return TaskResult(
+        primary_metric=primary or next(iter(metrics), None),
         task=pt.spec.task,
         task_version=pt.spec.version,
         task_fingerprint=pt.fingerprint,

@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Z95 = 1.959963984540054
 
@@ -28,6 +28,12 @@ class MetricValue(BaseModel):
     ci_high: float | None = Field(default=None, description="Upper bound of the 95% CI.")
     n: int = Field(default=0, description="Number of scored items behind the value.")
     clustered: bool = Field(default=False, description="Whether stderr is cluster-robust.")
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _null_is_nan(cls, v: object) -> object:
+        """A metric with no scored items is NaN, which JSON writes as null; read it back."""
+        return float("nan") if v is None else v
 
 
 def stderr_of_mean(values: Sequence[float]) -> float | None:
@@ -93,5 +99,5 @@ def mean_of_means(parts: Sequence[MetricValue]) -> MetricValue:
     value = sum(p.value for p in parts) / k
     if any(p.stderr is None for p in parts):
         return MetricValue(value=value, n=sum(p.n for p in parts))
-    se = math.sqrt(sum(p.stderr**2 for p in parts)) / k  # type: ignore[operator]
+    se = math.sqrt(sum((p.stderr or 0.0) ** 2 for p in parts)) / k
     return with_ci(value, se, sum(p.n for p in parts), clustered=any(p.clustered for p in parts))

@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from eval_anything.gate import GateReport, gate
+from eval_anything.gate_inputs import RunSource
 from eval_anything.results import Results, SampleRecord
 from eval_anything.store import Store, open_store, queries
 
@@ -53,6 +55,18 @@ def media(url: str, run_id: str, path: str) -> tuple[bytes, str | None] | None:
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def run_details(url: str, run_id: str) -> dict[str, Any]:
     return queries.run_details(store(url), run_id)
+
+
+def run_source(url: str, run_id: str) -> RunSource:
+    """A run for the gate's statistics, reading through the caches above."""
+    return RunSource(run_id, results(url, run_id), lambda task: sample_records(url, run_id, task))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def compare_report(url: str, a: str, b: str, margin: float) -> GateReport:
+    """The gate's paired comparison of two stored runs (forced: the page shows mismatches as
+    warnings rather than refusing); cached because the bootstrap is the costly part."""
+    return gate(run_source(url, a), run_source(url, b), margin=margin, force=True)
 
 
 def run_label(runs_df: pd.DataFrame, run_id: str) -> str:

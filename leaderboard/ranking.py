@@ -88,11 +88,11 @@ def _label(info: pd.DataFrame) -> pd.Series:
     return label.where(~dup, label + " (" + info.index.astype(str).str[:8] + ")")
 
 
-def _score_of(values: pd.Series, stderrs: pd.Series) -> MetricValue:
-    if values.isna().any():
+def _score_of(values: np.ndarray, stderrs: np.ndarray) -> MetricValue:
+    if np.isnan(values).any():
         return MetricValue(value=math.nan)
     parts = [
-        MetricValue(value=float(v), stderr=None if pd.isna(s) else float(s))
+        MetricValue(value=float(v), stderr=None if math.isnan(s) else float(s))
         for v, s in zip(values, stderrs, strict=True)
     ]
     if len(parts) == 1:
@@ -110,10 +110,9 @@ def board_table(rows: pd.DataFrame, rank_on: str = MEAN) -> pd.DataFrame:
     stderrs = rows.pivot(index="run_id", columns="task", values="stderr")[tasks]
     info = rows.drop_duplicates("run_id").set_index("run_id")[INFO_COLUMNS].loc[values.index]
     ranked_tasks = [rank_on] if rank_on in tasks else tasks
-    scores = [
-        _score_of(values.loc[rid, ranked_tasks], stderrs.loc[rid, ranked_tasks])
-        for rid in values.index
-    ]
+    v_arr = values[ranked_tasks].to_numpy(dtype=float, na_value=np.nan)
+    s_arr = stderrs[ranked_tasks].to_numpy(dtype=float, na_value=np.nan)
+    scores = [_score_of(v, s) for v, s in zip(v_arr, s_arr, strict=True)]
     score = np.array([s.value for s in scores], dtype=float)
     lows = np.array([s.ci_low if s.ci_low is not None else s.value for s in scores], dtype=float)
     highs = np.array([s.ci_high if s.ci_high is not None else s.value for s in scores], dtype=float)
@@ -135,7 +134,8 @@ def board_table(rows: pd.DataFrame, rank_on: str = MEAN) -> pd.DataFrame:
     table["created_at"] = info["created_at"].to_numpy()
     table = table.sort_values(["rank", "score"], ascending=[True, False], na_position="last")
     table["trend"] = training_sparklines(table)
-    return table.reset_index(drop=True)
+    head = ["rank", "model", "training run", "step", "score", "trend", "ci_low", "ci_high", "tied"]
+    return table[head + [c for c in table.columns if c not in head]].reset_index(drop=True)
 
 
 def training_sparklines(table: pd.DataFrame) -> list[list[float] | None]:

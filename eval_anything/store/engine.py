@@ -68,6 +68,7 @@ class Store:
         concurrent writer won a race; ``lock_key`` serializes writers of the same key on
         PostgreSQL (SQLite's write lock already serializes everything)."""
         delay = 0.02
+        conflicts = 0
         for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
             try:
                 with self.engine.connect() as conn:
@@ -78,7 +79,10 @@ class Store:
                             conn.execute(lock, {"k": advisory_key(lock_key)})
                         return fn(conn)
             except (OperationalError, IntegrityError, DBAPIError) as e:
-                if attempt == MAX_WRITE_ATTEMPTS or not _retryable(e):
+                # a key conflict from a racing writer resolves on the next try; one that
+                # persists is a real error in the data and is raised at once
+                conflicts += isinstance(e, IntegrityError)
+                if attempt == MAX_WRITE_ATTEMPTS or conflicts > 2 or not _retryable(e):
                     raise
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 2.0)

@@ -65,10 +65,29 @@ def ingest(
     return results.run_id
 
 
+def _check_unique(results: Results, records: dict[str, list[SampleRecord]]) -> None:
+    """Duplicate keys would fail the insert with an opaque constraint error; name them."""
+    for task, recs in records.items():
+        ids = [r.sample_id for r in recs]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise ValueError(f"run {results.run_id}: task {task!r} has sample_id {dup!r} twice "
+                             "(read records with read_sample_records, which keeps the last)")
+    for task, tr in results.tasks.items():
+        roles = [j.role for j in tr.judges]
+        if len(set(roles)) != len(roles):
+            raise ValueError(f"run {results.run_id}: results.json field 'tasks.{task}.judges' "
+                             f"lists a role twice ({roles}); one judge per role")
+    clash = set(results.tasks) & set(results.groups)
+    if clash:
+        raise ValueError(f"run {results.run_id}: {sorted(clash)} is both a task and a group")
+
+
 def build_rows(
     results: Results, records: dict[str, list[SampleRecord]], run_dir: Path | None
 ) -> dict[str, list[dict[str, Any]]]:
     """Row dicts per table name for one run."""
+    _check_unique(results, records)
     rid = results.run_id
     lineage = results.lineage
     out: dict[str, list[dict[str, Any]]] = {t.name: [] for t in s.metadata.sorted_tables}

@@ -8,7 +8,7 @@ model is involved.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,12 +139,11 @@ def binary_run(
 
 def random_store_runs(
     n_runs: int, n_tasks: int, n_samples: int, seed: int = 0, models_per_training_run: int = 10,
-) -> list[tuple[Results, dict[str, list[SampleRecord]]]]:
+) -> Iterator[tuple[Results, dict[str, list[SampleRecord]]]]:
     """``n_runs`` runs of varied skill over ``n_tasks`` tasks: half are checkpoints of training
     runs (steps 100, 200, ...), half standalone models. For the load benchmark and app tests."""
     rng = np.random.default_rng(seed)
     tasks = [f"task_{i:02d}" for i in range(n_tasks)]
-    out = []
     for i in range(n_runs):
         skill = rng.uniform(0.2, 0.9)
         in_training = i % 2 == 0
@@ -164,5 +163,4 @@ def random_store_runs(
         stamp = f"2026-01-01T{i // 3600:02d}:{(i // 60) % 60:02d}:{i % 60:02d}+00:00"
         results_obj = make_results(f"run{i:05d}", results, model_name=name,
                                    training_run_id=train_id, step=step, created_at=stamp)
-        out.append((results_obj, records))
-    return out
+        yield results_obj, records

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 from eval_anything.leaderboard import data, ranking
@@ -29,10 +31,10 @@ def _filters(rows: pd.DataFrame) -> pd.DataFrame:
     return ranking.latest_per_checkpoint(out) if latest else out
 
 
-def column_config(table: pd.DataFrame, tasks: list[str]) -> dict[str, object]:
+def column_config(table: pd.DataFrame, tasks: list[str]) -> dict[str, Any]:
     cc = st.column_config
     low, high = ranking.score_range(table["score"])
-    config: dict[str, object] = {
+    config: dict[str, Any] = {
         "rank": cc.NumberColumn("rank", help="1 + rows significantly better (CI upper bound)"),
         "tied": cc.NumberColumn("tied", help="Other rows sharing this rank (overlapping CIs)"),
         "score": cc.ProgressColumn("score", format="%.3f", min_value=low, max_value=high),

@@ -1,0 +1,89 @@
+"""Two runs side by side: per-task paired difference with CI (the gate's statistics), and the
+items where they disagree."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from eval_anything.leaderboard import data
+from eval_anything.leaderboard.render import md_escape, show_parts
+
+from eval_anything.content import text_of
+from eval_anything.gate import GateInputError
+from eval_anything.gate_inputs import RunSource, primary_score_of
+
+MAX_SHOWN = 20
+
+
+def _diff_table(report: object) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"task": c.task, "verdict": c.verdict, "n pairs": c.n_pairs, "A": c.baseline_mean,
+         "B": c.candidate_mean, "B - A": c.diff, "CI low": c.ci_low, "CI high": c.ci_high,
+         "p (Holm)": c.p_holm, "method": c.method}
+        for c in report.tasks  # type: ignore[attr-defined]
+    ])
+
+
+def disagreements(a: RunSource, b: RunSource, task: str) -> pd.DataFrame:
+    """Items scored differently by the two runs on the task's primary score."""
+    score = primary_score_of(a.results.tasks[task], a.records(task))
+    b_by = {r.sample_id: r for r in b.records(task)}
+    rows = []
+    for ra in a.records(task):
+        rb = b_by.get(ra.sample_id)
+        if rb is None or score is None:
+            continue
+        va = ra.scores.get(score)
+        vb = rb.scores.get(score)
+        va_v = None if va is None else va.value
+        vb_v = None if vb is None else vb.value
+        if va_v != vb_v:
+            rows.append({"sample_id": ra.sample_id, "A": va_v, "B": vb_v,
+                         "output A": text_of(ra.output), "output B": text_of(rb.output)})
+    return pd.DataFrame(rows, columns=["sample_id", "A", "B", "output A", "output B"])
+
+
+def render(url: str) -> None:
+    st.header("Compare two runs")
+    runs = data.runs(url)
+    ids = list(runs["run_id"])
+    if len(ids) < 2:
+        st.info("Push at least two runs to compare them.")
+        return
+
+    def label(rid: str) -> str:
+        return data.run_label(runs, rid)
+
+    a_id = st.selectbox("Run A (baseline)", ids, index=1, key="cmp_a", format_func=label)
+    b_id = st.selectbox("Run B (candidate)", ids, index=0, key="cmp_b", format_func=label)
+    margin = st.number_input("Margin", 0.0, 10.0, 0.01, step=0.005, format="%.3f", key="cmp_m")
+    a, b = data.run_source(url, a_id), data.run_source(url, b_id)
+    try:
+        report = data.compare_report(url, a_id, b_id, margin)
+    except GateInputError as e:
+        st.warning(str(e))
+        return
+    for w in report.warnings:
+        st.text(f"warning: {w}")
+    table = _diff_table(report)
+    numbers = {c: st.column_config.NumberColumn(c, format="%.4f")
+               for c in ("A", "B", "B - A", "CI low", "CI high", "p (Holm)")}
+    st.dataframe(table, hide_index=True, width="stretch", key="cmp_table", column_config=numbers)
+    st.text(f"gate verdict (margin {margin:g}, alpha 0.05, Holm): {report.verdict}")
+    task = st.selectbox("Disagreements in task", list(table["task"]), key="cmp_task")
+    if task is None:
+        return
+    diff = disagreements(a, b, task)
+    st.text(f"{len(diff)} items scored differently")
+    st.dataframe(diff, hide_index=True, width="stretch", key="cmp_diff")
+    a_by = {r.sample_id: r for r in a.records(task)}
+    b_by = {r.sample_id: r for r in b.records(task)}
+    for sid in list(diff["sample_id"])[:MAX_SHOWN]:
+        with st.expander(md_escape(sid)):
+            left, right = st.columns(2)
+            with left:
+                st.text("A")
+                show_parts(a_by[sid].output, url, a_id, None)
+            with right:
+                st.text("B")
+                show_parts(b_by[sid].output, url, b_id, None)

@@ -1,0 +1,148 @@
+"""The Streamlit app under ``streamlit.testing.v1.AppTest`` on a seeded store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from leaderboard_seed import SCRIPT_OUTPUT, seed_leaderboard_store
+from streamlit.testing.v1 import AppTest
+
+from eval_anything.store import STORE_ENV
+
+APP = str(Path(__file__).resolve().parent.parent / "leaderboard" / "app.py")
+VIEWS = ["Leaderboard", "Training runs", "Task drilldown", "Sample browser", "Compare runs",
+         "Reproducibility"]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return seed_leaderboard_store(tmp_path_factory.mktemp("lb"))
+
+
+@pytest.fixture
+def app(seeded: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv(STORE_ENV, seeded)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _show(at: AppTest, view: str) -> AppTest:
+    at.sidebar.radio(key="view").set_value(view).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with column {column!r}")
+
+
+def test_every_page_renders(app: AppTest) -> None:
+    for view in VIEWS:
+        _show(app, view)
+        assert app.title[0].value == "eval-anything leaderboard"
+    _show(app, "Training runs")
+    curve = _frame_with(app, "step")
+    assert sorted(curve["step"].unique()) == [100, 200, 300]
+    _show(app, "Reproducibility")
+    assert any(m.value == "0123456789ab" for m in app.metric)
+
+
+def test_main_table_ranks_with_cis(app: AppTest) -> None:
+    table = _frame_with(app, "rank")
+    assert len(table) == 5
+    assert {"qa", "gen", "score", "ci_low", "ci_high", "tied", "trend"} <= set(table.columns)
+    assert table["rank"].min() == 1 and table["rank"].is_monotonic_increasing
+    policy = table[table["model"].str.startswith("policy")]
+    assert len(policy) == 3 and all(len(t) == 3 for t in policy["trend"])
+
+
+def test_filters_change_the_table(app: AppTest) -> None:
+    assert len(_frame_with(app, "rank")) == 5
+    app.sidebar.multiselect(key="f_models").set_value(["alpha", "beta"]).run()
+    table = _frame_with(app, "rank")
+    assert sorted(table["model"]) == ["alpha", "beta"]
+    app.sidebar.multiselect(key="f_tasks").set_value(["qa"]).run()
+    table = _frame_with(app, "rank")
+    assert "qa" in table.columns and "gen" not in table.columns
+    assert list(table["model"]) == ["alpha", "beta"]  # 0.70 vs 0.55 on qa
+    app.sidebar.multiselect(key="f_tasks").set_value([]).run()
+    app.sidebar.multiselect(key="f_models").set_value([]).run()
+    app.sidebar.multiselect(key="f_modalities").set_value(["image"]).run()
+    table = _frame_with(app, "rank")
+    assert "gen" in table.columns and "qa" not in table.columns
+    app.sidebar.multiselect(key="f_modalities").set_value([]).run()
+    app.sidebar.multiselect(key="f_training").set_value(["dpo-1"]).run()
+    assert len(_frame_with(app, "rank")) == 3
+
+
+def test_compare_shows_the_right_differences(app: AppTest) -> None:
+    _show(app, "Compare runs")
+    app.selectbox(key="cmp_a").set_value("base-run").run()
+    app.selectbox(key="cmp_b").set_value("cand-run").run()
+    app.selectbox(key="cmp_task").set_value("qa").run()
+    assert not app.exception
+    diffs = _frame_with(app, "B - A").set_index("task")
+    assert diffs.loc["qa", "B - A"] == pytest.approx(-3 / 20)
+    assert diffs.loc["gen", "B - A"] == pytest.approx(0.0)
+    assert diffs.loc["gen", "verdict"] == "PASS"
+    items = _frame_with(app, "output A")
+    assert list(items["sample_id"]) == ["qa-0000", "qa-0001", "qa-0002"]
+    assert list(items["A"]) == [1.0, 1.0, 1.0] and list(items["B"]) == [0.0, 0.0, 0.0]
+
+
+def test_hostile_output_is_shown_as_text(app: AppTest) -> None:
+    _show(app, "Sample browser")
+    app.selectbox(key="sb_run").set_value("base-run").run()
+    app.selectbox(key="sb_task").set_value("gen").run()
+    assert not app.exception
+    shown = [c.value for c in app.code]
+    assert SCRIPT_OUTPUT in shown  # verbatim, in a code block (never interpreted)
+    assert "Rating: [[7.0]]" in shown  # the judge's rationale
+    for el in [*app.markdown, *app.caption, *app.get("html")]:
+        assert "<script" not in str(getattr(el, "value", "")), el
+    assert len(app.get("image")) == 2, "the output image and the (GIF) video are shown"
+    assert app.get("audio"), "the stored output audio is playable"
+
+
+def test_drilldown_opens_the_sample_browser(app: AppTest) -> None:
+    _show(app, "Task drilldown")
+    app.selectbox(key="dd_task").set_value("qa").run()
+    metrics = _frame_with(app, "acc")
+    assert len(metrics) == 5
+    app.button(key="dd_open").click().run()
+    assert not app.exception
+    assert app.sidebar.radio(key="view").value == "Sample browser"
+    assert app.selectbox(key="sb_task").value == "qa"
+
+
+def test_empty_store_says_how_to_fill_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "empty.sqlite"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "eval-anything push" in at.info[0].value
+
+
+def test_cli_builds_the_streamlit_command() -> None:
+    from eval_anything.cli.leaderboard import app_path, streamlit_command
+
+    assert app_path() == Path(APP)
+    cmd = streamlit_command("postgresql://u@h/db", 8600, "127.0.0.1", True)
+    assert cmd[1:4] == ["-m", "streamlit", "run"]
+    assert cmd[-3:] == ["--", "--store", "postgresql://u@h/db"]
+    assert "8600" in cmd
+
+
+def test_store_url_comes_from_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eval_anything.leaderboard.settings import store_url
+
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    assert store_url(["--store", "postgresql://u@h/db"]) == "postgresql+psycopg://u@h/db"
+    monkeypatch.setenv(STORE_ENV, "/tmp/x.sqlite")
+    assert store_url([]) == "sqlite:////tmp/x.sqlite"

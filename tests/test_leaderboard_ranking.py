@@ -1,0 +1,82 @@
+"""The main table's ranking, ties, filters and dedup (pure pandas, no Streamlit)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from eval_anything.leaderboard import ranking
+
+
+def test_rank_is_one_plus_rows_significantly_better() -> None:
+    lows = np.array([0.80, 0.70, 0.50, 0.10])
+    highs = np.array([0.90, 0.85, 0.75, 0.20])
+    # row 2's upper bound 0.75 is below row 0's lower bound 0.80 only -> rank 2;
+    # row 3 is below all three -> rank 4; rows 0 and 1 overlap -> both rank 1
+    assert ranking.ranks_by_upper_bound(lows, highs).tolist() == [1, 1, 2, 4]
+
+
+def test_rows_without_bounds_are_unranked() -> None:
+    ranks = ranking.ranks_by_upper_bound(np.array([0.5, np.nan]), np.array([0.6, np.nan]))
+    assert ranks[0] == 1 and math.isnan(ranks[1])
+
+
+def _rows(specs: list[tuple[str, str, str, float, float]]) -> pd.DataFrame:
+    """(run_id, model, task, value, stderr) -> leaderboard rows."""
+    return pd.DataFrame([
+        {"run_id": r, "model_name": m, "model_identity": m, "training_run_id": None,
+         "step": None, "created_at": f"2026-01-01T00:00:{i:02d}", "task": t, "kind": "task",
+         "primary_metric": "acc", "value": v, "stderr": se, "ci_low": v - 1.96 * se,
+         "ci_high": v + 1.96 * se, "n": 100, "input_modalities": "text,image" if t == "img" else
+         "text", "output_modalities": "text"}
+        for i, (r, m, t, v, se) in enumerate(specs)
+    ])
+
+
+def test_board_table_ranks_on_the_mean_of_tasks_with_ties() -> None:
+    rows = _rows([
+        ("r1", "a", "qa", 0.90, 0.01), ("r1", "a", "img", 0.80, 0.01),
+        ("r2", "b", "qa", 0.89, 0.01), ("r2", "b", "img", 0.80, 0.01),
+        ("r3", "c", "qa", 0.20, 0.01), ("r3", "c", "img", 0.30, 0.01),
+    ])
+    table = ranking.board_table(rows)
+    assert list(table["model"]) == ["a", "b", "c"]
+    assert list(table["rank"]) == [1, 1, 3]
+    assert list(table["tied"]) == [1, 1, 0]
+    # mean of means: SE = sqrt(0.01^2 + 0.01^2) / 2
+    assert table.loc[0, "score"] == pytest.approx(0.85)
+    assert table.loc[0, "ci_high"] - table.loc[0, "score"] == pytest.approx(
+        1.959964 * math.sqrt(2) * 0.01 / 2, rel=1e-5)
+    one = ranking.board_table(rows, rank_on="img")
+    assert one.loc[0, "score"] == pytest.approx(0.80)
+
+
+def test_missing_task_leaves_a_row_unranked() -> None:
+    rows = _rows([("r1", "a", "qa", 0.9, 0.01), ("r1", "a", "img", 0.8, 0.01),
+                  ("r2", "b", "qa", 0.5, 0.01)])
+    table = ranking.board_table(rows)
+    assert list(table["model"]) == ["a", "b"]
+    assert pd.isna(table.loc[1, "rank"]) and math.isnan(table.loc[1, "score"])
+
+
+def test_filters_by_modality_and_model() -> None:
+    rows = _rows([("r1", "a", "qa", 0.9, 0.01), ("r1", "a", "img", 0.8, 0.01),
+                  ("r2", "b", "qa", 0.5, 0.01)])
+    assert set(ranking.filter_rows(rows, modalities=["image"])["task"]) == {"img"}
+    assert set(ranking.filter_rows(rows, models=["b"])["run_id"]) == {"r2"}
+    assert len(ranking.filter_rows(rows, tasks=["qa"])) == 2
+
+
+def test_latest_run_per_checkpoint_wins() -> None:
+    rows = _rows([("old", "a", "qa", 0.5, 0.01), ("new", "a", "qa", 0.7, 0.01),
+                  ("other", "b", "qa", 0.1, 0.01)])
+    kept = ranking.latest_per_checkpoint(rows)
+    assert sorted(kept["run_id"]) == ["new", "other"]
+
+
+def test_score_range_for_progress_bars() -> None:
+    assert ranking.score_range(pd.Series([0.2, 0.9])) == (0.0, 1.0)
+    assert ranking.score_range(pd.Series([3.0, 7.5])) == (0.0, 8.0)
+    assert ranking.score_range(pd.Series([np.nan])) == (0.0, 1.0)
