@@ -87,20 +87,20 @@ def merge_runs(
         if name.startswith(LM_EVAL_PREFIX):
             task_results[name] = _merge_lm_eval_task(name, parts, records, shard_ids)
             continue
-        spec = _task_spec(catalog, name, first, parts[0].task_fingerprint)
-        specs[name] = spec
-        task_results[name] = _merge_task(spec, parts, records, shard_ids)
+        tspec = _task_spec(catalog, name, first, parts[0].task_fingerprint)
+        specs[name] = tspec
+        task_results[name] = _merge_task(tspec, parts, records, shard_ids)
 
     from eval_anything.runner import reduce_groups
 
     groups = reduce_groups(list(first.groups), catalog, task_results, specs)
-    spec = first.spec.model_copy(update={"shard": None})
+    run_spec = first.spec.model_copy(update={"shard": None})
     out.mkdir(parents=True, exist_ok=True)
-    run_id = prepare_run_dir(out, spec, first.model.identity, first.lineage)
+    run_id = prepare_run_dir(out, run_spec, first.model.identity, first.lineage)
     merged = Results(
         run_id=run_id,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        spec=spec,
+        spec=run_spec,
         model=first.model,
         environment=first.environment,
         lineage=first.lineage,

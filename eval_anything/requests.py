@@ -173,6 +173,7 @@ def make_record(
         metadata={
             **sample.metadata,
             **({"error": out.error} if out.error else {}),
+            **({"input_processing": out.details} if out.details else {}),
             **({"choice_logprobs": out.choice_logprobs} if out.choice_logprobs else {}),
         },
     )

@@ -42,6 +42,9 @@ class RunSpec(BaseModel):
     gen_overrides: dict[str, Any] = Field(
         default_factory=dict, description="Generation config overrides applied to every task."
     )
+    lm_eval_include_paths: list[str] = Field(
+        default_factory=list, description="Folders of lm-eval task YAML (lm_eval:<task> tasks)."
+    )
 
 
 class ModelInfo(BaseModel):

@@ -126,6 +126,7 @@ def evaluate(
     shard: str | None = None,
     progress: bool = True,
     adapter: ModelAdapter | None = None,
+    lm_eval_include_paths: list[Path | str] | tuple[Path | str, ...] = (),
 ) -> Results:
     """Evaluate ``model`` on ``tasks`` and write a run directory. Returns the results.
 
@@ -145,6 +146,7 @@ def evaluate(
         batch_size=batch_size,
         shard=shard,
         gen_overrides=dict(gen_overrides or {}),
+        lm_eval_include_paths=[str(Path(p).resolve()) for p in lm_eval_include_paths],
     )
     catalog = load_catalog(include_paths)
     planned, groups, lm_eval_tasks = plan_tasks(spec, catalog)

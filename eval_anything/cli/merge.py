@@ -22,14 +22,10 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Merge shard runs; metrics are recomputed from the merged per-sample records."""
-        from eval_anything.merge import MergeError, merge_runs
+        from eval_anything.cli.common import console, results_table, user_errors
+        from eval_anything.merge import merge_runs
 
-        try:
+        with user_errors():
             results = merge_runs(run_dirs, output_dir, include_path, allow_partial=allow_partial)
-        except (MergeError, FileNotFoundError) as e:
-            typer.echo(f"error: {e}", err=True)
-            raise typer.Exit(2) from None
-        typer.echo(f"merged {len(run_dirs)} shards into {output_dir}")
-        for name, tr in results.tasks.items():
-            shown = ", ".join(f"{k}={v.value:.4f}" for k, v in list(tr.metrics.items())[:4])
-            typer.echo(f"  {name} (n={tr.n}): {shown}")
+        console.print(results_table(results))
+        console.print(f"merged {len(run_dirs)} shards into {output_dir}")

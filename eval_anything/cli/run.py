@@ -48,6 +48,9 @@ def run(
     include_path: Annotated[
         list[Path] | None, typer.Option(help="Extra folder of task YAML files (repeatable).")
     ] = None,
+    lm_eval_include_path: Annotated[
+        list[Path] | None, typer.Option(help="Folder of lm-eval task YAML for lm_eval:<task>.")
+    ] = None,
     shard: Annotated[str | None, typer.Option(help="Evaluate slice I of N: 'I/N'.")] = None,
     no_cache: Annotated[
         bool, typer.Option(help="Do not read or write the response cache.")
@@ -85,6 +88,7 @@ def run(
             gen_overrides=overrides,
             shard=shard,
             progress=not quiet,
+            lm_eval_include_paths=list(lm_eval_include_path or []),
         )
     console.print(results_table(results))
     console.print(f"run directory: {results.run_dir}")
@@ -92,7 +96,7 @@ def run(
         with user_errors():
             from eval_anything.store import push as push_run
 
-            run_id = push_run(results.run_dir, store)
+            run_id = push_run(results.run_dir or Path("."), store)
         console.print(f"pushed run {run_id} to the store")
 
 

@@ -41,7 +41,7 @@ CHUNK = 64  # requests per adapter call: bounds memory, lets lm-eval show progre
 
 
 def _accepts(cls: type, arg: str) -> bool:
-    params = inspect.signature(cls.__init__).parameters
+    params = inspect.signature(cls).parameters
     return arg in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 

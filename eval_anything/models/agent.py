@@ -51,11 +51,13 @@ def offered_media(prompt: str) -> tuple[list[str], bool]:
 
 
 def instructions_from(text: str, prompt: str, available: list[str]) -> dict[str, str]:
-    """Medium -> instruction to render, from the language model's answer."""
+    """Medium -> instruction to render, from the language model's answer: the sections it
+    wrote, limited to the media the prompt offers (all media when it offers none)."""
     sections = parse_sections(text)
-    if sections.found:
-        return {m: sections.get(m) or "" for m in available if sections.chosen(m)}
     offered, wants_text = offered_media(prompt)
+    if sections.found:
+        allowed = [m for m in available if m in offered] if offered else available
+        return {m: sections.get(m) or "" for m in allowed if sections.chosen(m)}
     if len(offered) == 1 and not wants_text and offered[0] in available and text.strip():
         return {offered[0]: text.strip()}
     return {}

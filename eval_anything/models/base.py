@@ -45,6 +45,9 @@ class GenerateRequest(BaseModel):
 
     messages: list[Message]
     gen: GenerationConfig = GenerationConfig()
+    apply_chat_template: bool = Field(
+        default=True, description="False: the prompt is raw text (lm-eval style), no chat template."
+    )
 
     @classmethod
     def from_parts(
@@ -61,6 +64,8 @@ class GenerateRequest(BaseModel):
         for m in self.messages:
             h.update(m.role.encode() + b"\0" + parts_hash(m.content).encode())
         h.update(self.gen.model_dump_json().encode())
+        if not self.apply_chat_template:
+            h.update(b"raw-prompt")
         return h.hexdigest()
 
     @property
@@ -98,6 +103,10 @@ class ModelOutput(BaseModel):
     finish_reason: str | None = None
     error: str | None = Field(
         default=None, description="Set when the request failed for good; the output is then empty."
+    )
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="How inputs reached the model (audio resampled, video frames kept, ...).",
     )
     choice_logprobs: list[float] | None = Field(
         default=None, description="Multiple-choice tasks: log-likelihood of each choice."

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval_anything.content import ImagePart, TextPart
+from eval_anything.content import TextPart
 from eval_anything.models.base import (
     GenerateRequest,
     LoglikelihoodOutput,
@@ -88,11 +88,9 @@ class HFModel(ModelAdapter):
             base=base,
             trust_remote_code=trust_remote_code,
         )
-        self.model, self.tokenizer, self.processor = (
-            loaded.model,
-            loaded.tokenizer,
-            loaded.processor,
-        )
+        self.model: Any = loaded.model
+        self.tokenizer: Any = loaded.tokenizer
+        self.processor: Any = loaded.processor
         self.base_identity = loaded.base_identity
         self.multimodal = loaded.processor is not None
         self.max_length = max_length or _model_max_length(self.model, self.tokenizer)
@@ -113,13 +111,20 @@ class HFModel(ModelAdapter):
 
     @property
     def input_modalities(self) -> tuple[str, ...]:  # type: ignore[override]
-        return ("text", "image") if self.multimodal else ("text",)
+        if not self.multimodal:
+            return ("text",)
+        from eval_anything.models.hf_av import accepted_modalities
+
+        return accepted_modalities(self.processor)
 
     def identity(self) -> dict[str, Any]:
         return self._identity
 
     def details(self) -> dict[str, Any]:
+        from eval_anything.models.hf_av import av_details
+
         return {
+            **(av_details(self.processor) if self.multimodal else {}),
             "dtype": str(self.dtype).replace("torch.", ""),
             "device": self.device,
             "chat_template_sha256": self.chat_template_sha(),
@@ -139,13 +144,19 @@ class HFModel(ModelAdapter):
 
     # ------------------------------------------------------------------ prompts
 
-    def render(self, messages: list[Message], add_generation_prompt: bool = True) -> str:
-        """Messages -> prompt text (chat template when the tokenizer has one)."""
-        has_template = self.use_chat_template and self.chat_template_sha() is not None
-        if not has_template:
+    def uses_template(self, apply_chat_template: bool = True) -> bool:
+        return apply_chat_template and self.use_chat_template and self.chat_template_sha() is not None
+
+    def render(
+        self, messages: list[Message], add_generation_prompt: bool = True, raw: bool = False
+    ) -> str:
+        """Messages -> prompt text (chat template when the tokenizer has one and not ``raw``)."""
+        if not self.uses_template(not raw):
             return "\n\n".join(_text(m) for m in messages)
         if self.multimodal:
-            chat = [_mm_message(m) for m in messages]
+            from eval_anything.models.hf_av import chat_message
+
+            chat = [chat_message(m) for m in messages]
             return str(
                 self.processor.apply_chat_template(
                     chat, add_generation_prompt=add_generation_prompt, tokenize=False
@@ -185,7 +196,7 @@ class HFModel(ModelAdapter):
         if not requests:
             return []
         size = self.batch_size or len(requests)
-        order = sorted(range(len(requests)), key=lambda i: -len(self.render(requests[i].messages)))
+        order = sorted(range(len(requests)), key=lambda i: -len(_text(requests[i].messages[-1])))
         outputs: list[ModelOutput | None] = [None] * len(requests)
         for start in range(0, len(order), size):
             idx = order[start : start + size]
@@ -207,16 +218,6 @@ class HFModel(ModelAdapter):
 
 def _text(m: Message) -> str:
     return "\n".join(p.text for p in m.content if isinstance(p, TextPart))
-
-
-def _mm_message(m: Message) -> dict[str, Any]:
-    content: list[dict[str, Any]] = []
-    for p in m.content:
-        if isinstance(p, ImagePart):
-            content.append({"type": "image"})
-        elif isinstance(p, TextPart):
-            content.append({"type": "text", "text": p.text})
-    return {"role": m.role, "content": content}
 
 
 def _model_max_length(model: Any, tokenizer: Any) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval_anything.content import ImagePart
 from eval_anything.models.base import GenerateRequest, ModelOutput
 
 
@@ -19,28 +18,24 @@ def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutp
     import torch
 
     gen = batch[0].gen
-    prompts = [adapter.render(r.messages) for r in batch]
+    raw = not batch[0].apply_chat_template
+    prompts = [adapter.render(r.messages, raw=raw) for r in batch]
     tok = adapter.tokenizer
     max_prompt = max(adapter.max_length - gen.max_new_tokens, 1)
+    media: list[Any] = []
     if adapter.multimodal:
-        images = [
-            [p.load() for m in r.messages for p in m.content if isinstance(p, ImagePart)]
-            for r in batch
-        ]
-        kwargs: dict[str, Any] = {"text": prompts, "padding": True, "return_tensors": "pt"}
-        if any(images):
-            kwargs["images"] = images
+        from eval_anything.models.hf_av import load_media, processor_inputs
+
+        media = [load_media(r.parts, adapter.processor) for r in batch]
         adapter.processor.tokenizer.padding_side = "left"
-        enc = adapter.processor(**kwargs)
+        enc = adapter.processor(**processor_inputs(adapter.processor, prompts, media))
     else:
-        has_template = adapter.use_chat_template and adapter.chat_template_sha() is not None
-        special = False if has_template else (adapter.add_bos_token or False)
         enc = tok(
             prompts,
             return_tensors="pt",
             padding=True,
             padding_side="left",
-            add_special_tokens=special,
+            add_special_tokens=_special_tokens(adapter, prompts, raw),
             truncation=True,
             max_length=max_prompt,
         )
@@ -77,8 +72,30 @@ def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutp
             ModelOutput(
                 parts=[{"type": "text", "text": text}],  # type: ignore[list-item]
                 usage={"prompt_tokens": int(n_prompt[i]), "completion_tokens": n_new},
-                consumed_modalities=adapter.consumed(req.messages),
+                consumed_modalities=media[i].consumed() if media else adapter.consumed(req.messages),
+                details=_media_details(media[i]) if media else {},
                 finish_reason="stop" if stopped else finish,
             )
         )
     return results
+
+
+def _special_tokens(adapter: Any, prompts: list[str], raw: bool) -> bool:
+    """A chat-templated prompt carries its own special tokens. A raw prompt gets the tokenizer's
+    defaults (or ``add_bos_token``), except when it already starts with the BOS text: the same
+    rule lm-eval's hf backend applies, so raw-prompt generations match it."""
+    if adapter.uses_template(not raw):
+        return False
+    if adapter.add_bos_token is not None:
+        return bool(adapter.add_bos_token)
+    tok = adapter.tokenizer
+    prefix = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+    bos_text = tok.decode(prefix) if prefix is not None else None
+    return not (bos_text and all(p.startswith(bos_text) for p in prompts))
+
+
+def _media_details(media: Any) -> dict[str, Any]:
+    out: dict[str, Any] = dict(media.facts)
+    if media.dropped:
+        out["dropped_modalities"] = sorted(set(media.dropped))
+    return out

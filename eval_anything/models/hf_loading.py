@@ -18,10 +18,16 @@ class Loaded:
     base_identity: dict[str, Any] | None
 
 
-def _is_image_text_to_text(config: Any) -> bool:
-    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+def _multimodal_auto_class(config: Any) -> Any | None:
+    """The Auto class for models that take media through a processor, or None (text only)."""
+    import transformers
+    from transformers.models.auto import modeling_auto as auto
 
-    return config.model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+    if config.model_type in auto.MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES:
+        return transformers.AutoModelForImageTextToText
+    if config.model_type in auto.MODEL_FOR_MULTIMODAL_LM_MAPPING_NAMES:
+        return transformers.AutoModelForMultimodalLM
+    return None
 
 
 def load_model_and_tokenizer(
@@ -49,16 +55,15 @@ def load_model_and_tokenizer(
         kw["gguf_file"] = gguf_file
     config = transformers.AutoConfig.from_pretrained(pretrained, **kw)
     processor = None
-    if _is_image_text_to_text(config):
+    auto_cls = _multimodal_auto_class(config)
+    if auto_cls is not None:
         processor = transformers.AutoProcessor.from_pretrained(pretrained, **kw)
         tokenizer = getattr(processor, "tokenizer", processor)
-        model = transformers.AutoModelForImageTextToText.from_pretrained(
-            pretrained, dtype=dtype, **kw
-        )
+        model = auto_cls.from_pretrained(pretrained, dtype=dtype, **kw)
     else:
         tokenizer = transformers.AutoTokenizer.from_pretrained(pretrained, **kw)
         model = transformers.AutoModelForCausalLM.from_pretrained(pretrained, dtype=dtype, **kw)
-    model.to(device).eval()
+    model.to(device).eval()  # type: ignore[arg-type]
     return Loaded(model, tokenizer, processor, None)
 
 

@@ -51,7 +51,7 @@ def build_item(adapter: Any, req: LoglikelihoodRequest) -> PackedItem:
         else:
             tok = adapter.tokenizer
             prefix = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
-            c_enc, x_enc = [prefix], adapter.encode(cont)
+            c_enc, x_enc = [prefix], adapter.encode(cont, add_special_tokens=False)
         if not x_enc:
             raise ValueError(f"continuation {cont!r} encodes to no tokens")
         ctx = c_enc  # identical for every choice of one item

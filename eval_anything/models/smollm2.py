@@ -54,7 +54,7 @@ def ensure_converted() -> Path:
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    fresh = LlamaForCausalLM(config)
+    fresh = LlamaForCausalLM(config)  # type: ignore[arg-type]
     fresh.load_state_dict(loaded.state_dict())
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".smollm2-"))

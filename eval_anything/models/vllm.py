@@ -170,7 +170,7 @@ class VLLMModel(ModelAdapter):
         self.engine = engine
         self.tokenizer = engine.get_tokenizer()
         self.processor = _processor_or_none(pretrained, trust_remote_code)
-        self.max_length = int(max_model_len or getattr(self.tokenizer, "model_max_length", 4096))
+        self.max_length = max_model_len or _engine_max_len(engine)
         self._identity = {
             "adapter": "vllm",
             "name": name or pretrained,
@@ -251,7 +251,7 @@ class VLLMModel(ModelAdapter):
 
         prompts: list[dict[str, Any]] = []
         spans: list[tuple[int, int]] = []  # per request: (first prompt, number of choices)
-        tails: list[tuple[list[int] | None, int]] = []
+        tails: list[tuple[list[int] | None, int]] = []  # (token ids when known, choice length)
         for req in requests:
             media = [p for m in req.context for p in m.content if not isinstance(p, TextPart)]
             item = build_item(self, req)
@@ -274,9 +274,9 @@ class VLLMModel(ModelAdapter):
         for start, n in spans:
             lps, greedy, lens = [], [], []
             for k in range(start, start + n):
-                ids, n_cont = tails[k]
+                known, n_cont = tails[k]
                 res = results[k]
-                full = ids if ids is not None else list(res.prompt_token_ids)
+                full = list(res.prompt_token_ids) if known is None else known
                 lp, g = continuation_logprob(res.prompt_logprobs, full, n_cont)
                 lps.append(lp)
                 greedy.append(g)
@@ -286,6 +286,13 @@ class VLLMModel(ModelAdapter):
 
     def close(self) -> None:
         self.engine = None
+
+
+def _engine_max_len(engine: Any) -> int:
+    """The context length the engine was built with (vLLM reads it from the model config)."""
+    cfg = getattr(getattr(engine, "llm_engine", None), "model_config", None)
+    n = getattr(cfg, "max_model_len", None)
+    return int(n) if isinstance(n, int) and n > 0 else 4096
 
 
 def _sampling_params(kwargs: dict[str, Any]) -> Any:
