@@ -64,6 +64,19 @@ def build_adapter(model: str, model_args: dict[str, Any]) -> ModelAdapter:
         raise ConfigError(f"--model-args for {model!r}: {e}") from e
 
 
+def resolve_shard(shard: str | None) -> str | None:
+    """``auto`` -> ``RANK/WORLD_SIZE`` as set by torchrun or accelerate launch (None when unset
+    or a single process)."""
+    if shard != "auto":
+        return shard
+    import os
+
+    rank, world = os.environ.get("RANK"), os.environ.get("WORLD_SIZE")
+    if rank is None or world is None or world == "1":
+        return None
+    return f"{int(rank)}/{int(world)}"
+
+
 def parse_shard(shard: str | None) -> tuple[int, int] | None:
     if shard is None:
         return None
@@ -144,7 +157,7 @@ def evaluate(
         limit=limit,
         seed=seed,
         batch_size=batch_size,
-        shard=shard,
+        shard=resolve_shard(shard),
         gen_overrides=dict(gen_overrides or {}),
         lm_eval_include_paths=[str(Path(p).resolve()) for p in lm_eval_include_paths],
     )
