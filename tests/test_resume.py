@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from eval_anything.results import read_results
+from eval_anything.results import Results, read_results
 
 N = 40
 
@@ -86,58 +86,33 @@ def test_sigkill_then_rerun_recomputes_only_missing(tmp_path: Path) -> None:
     assert resumed.tasks["slow_task"].n == N
 
 
-def test_rerun_into_finished_dir_calls_nothing(tmp_path: Path) -> None:
+def _evaluate(folder: Path, out: Path, args: dict) -> Results:
     from eval_anything.runner import evaluate
 
+    return evaluate(
+        "scripted", ["slow_task"], model_args=args, include_paths=[folder], output_dir=out,
+        cache_path=None, progress=False,
+    )
+
+
+def test_rerun_into_finished_dir_calls_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "task"
     _task(folder)
     calls = tmp_path / "calls.log"
     args = {"script": str(folder / "script.json"), "calls_log": str(calls)}
-    first = evaluate(
-        "scripted",
-        ["slow_task"],
-        model_args=args,
-        include_paths=[folder],
-        output_dir=tmp_path / "run",
-        cache_path=None,
-        progress=False,
-    )
+    first = _evaluate(folder, tmp_path / "run", args)
     assert _lines(calls) == N
-    second = evaluate(
-        "scripted",
-        ["slow_task"],
-        model_args=args,
-        include_paths=[folder],
-        output_dir=tmp_path / "run",
-        cache_path=None,
-        progress=False,
-    )
+    second = _evaluate(folder, tmp_path / "run", args)
     assert _lines(calls) == N
     assert second.run_id == first.run_id
     assert second.tasks["slow_task"].metrics == first.tasks["slow_task"].metrics
 
 
 def test_output_dir_of_another_model_is_refused(tmp_path: Path) -> None:
-    from eval_anything.runner import ConfigError, evaluate
+    from eval_anything.runner import ConfigError
 
     folder = tmp_path / "task"
     _task(folder)
-    evaluate(
-        "scripted",
-        ["slow_task"],
-        model_args={"default": "1"},
-        include_paths=[folder],
-        output_dir=tmp_path / "run",
-        cache_path=None,
-        progress=False,
-    )
+    _evaluate(folder, tmp_path / "run", {"default": "1"})
     with pytest.raises(ConfigError, match="different model"):
-        evaluate(
-            "scripted",
-            ["slow_task"],
-            model_args={"default": "2"},
-            include_paths=[folder],
-            output_dir=tmp_path / "run",
-            cache_path=None,
-            progress=False,
-        )
+        _evaluate(folder, tmp_path / "run", {"default": "2"})
