@@ -14,9 +14,10 @@ LM_EVAL_PREFIX = "lm_eval:"
 
 
 def bundled_tasks_dir() -> Path:
-    from eval_anything import suites
+    import importlib
 
-    return Path(suites.__file__).parent
+    suites = importlib.import_module("eval_anything.suites")
+    return Path(str(suites.__file__)).parent
 
 
 @dataclass

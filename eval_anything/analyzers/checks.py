@@ -73,16 +73,17 @@ def measured_answer(question: str, facts: Any) -> tuple[str, Any] | None:
             return "pitch", facts.pitch
         return None
     if isinstance(facts, VideoFacts):
-        if "background" in q:
-            return "background", facts.background
-        if any(w in q for w in _MOTION_WORDS):
-            return "motion", facts.motion
-        if "colo" in q:
-            return "color", facts.color
-        if "shape" in q:
-            return "shape", facts.shape
-        if "how many" in q:
-            return "objects", facts.objects
+        routes = (
+            (("background",), "background", facts.background),
+            (("direction", "which way", "where does"), "motion", facts.motion),
+            (("colo",), "color", facts.color),
+            (("what shape", "which shape", "kind of shape"), "shape", facts.shape),
+            (("how many",), "objects", facts.objects),
+            (_MOTION_WORDS, "motion", facts.motion),
+        )
+        for words, what, value in routes:
+            if any(w in q for w in words):
+                return what, value
         return None
     if isinstance(facts, ImageFacts):
         if "background" in q:

@@ -88,13 +88,13 @@ def unsupported(judge: Judge, item: JudgeItem) -> Judgment:
 
 def require_kind(judge: Any, role: str, kinds: tuple[str, ...]) -> None:
     """Fail with a message naming the role when ``judge`` rates none of ``kinds`` (e.g. a
-    keyword judge bound to ``image_judge``); ``eval-anything judges`` lists what each rates."""
+    keyword judge bound to ``image_judge``)."""
     if any(judge.supports(k) for k in kinds):
         return
     raise ValueError(
         f"judge role {role!r} is bound to {judge.identity()}, which cannot rate "
         f"{'/'.join(kinds)} items; bind another with --judge {role}=BINDING "
-        "(`eval-anything judges` lists the judges and what they rate)"
+        "(docs/benchmarks_eval_anything.md lists what each judge rates)"
     )
 
 

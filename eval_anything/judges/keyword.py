@@ -26,8 +26,17 @@ _NUMBERS = {
 
 
 def _stem(word: str) -> str:
+    """A light stemmer: number words to digits, plurals and -ing/-ed endings dropped."""
     word = _NUMBERS.get(word, word)
-    for suffix in ("ing", "es", "ed", "s"):
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith("es") and (word[-3] in "sxz" or word[-4:-2] in ("ch", "sh")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    for suffix in ("ing", "ed"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
             return word[: -len(suffix)]
     return word

@@ -11,7 +11,15 @@ Bindings (``--judge ROLE=BINDING``); everything after the kind is ``[model][,key
 
 Judge options, accepted in any of them: ``max_new_tokens`` (default 256), ``attempts`` (tries
 per item, default 3) and ``retry_temperature`` (default 0.7; the first try is greedy, retries
-sample with seeds 1, 2, ... so a malformed verdict is not simply repeated).
+sample with seeds 1, 2, ... so a malformed verdict is not simply repeated), and ``mode``:
+
+- ``generate`` (default): the judge writes an explanation and a verdict; strict parsing, the last
+  verdict counts, no verdict is unscored (after the retries);
+- ``likelihood``: the judge's log-likelihood of every possible verdict (``Rating: [[1]]`` ...
+  ``Rating: [[10]]``, ``[[A]]`` ... for options and preferences) is computed after the prompt;
+  a rating is the probability-weighted mean of the scale, a choice the most likely one. No
+  verdict is ever missing, which makes tiny local judges (SmolLM2-135M rarely writes a verdict
+  of its own) usable offline; it needs an adapter with log-likelihoods (hf, smollm2, scripted).
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ from eval_anything.models.base import GenerateRequest, GenerationConfig, Message
 from eval_anything.models.base import parse_model_args as _parse_args
 from eval_anything.scoring.tifa import split_choices, tifa_score
 
-JUDGE_OPTIONS = ("max_new_tokens", "attempts", "retry_temperature")
+JUDGE_OPTIONS = ("max_new_tokens", "attempts", "retry_temperature", "mode")
+MODES = ("generate", "likelihood")
 _RANGES = {"amu": (1, 10), "text_if": (1, 10), "image_if": (0, 10), "synergy": (1, 10)}
 
 
@@ -45,9 +54,18 @@ class LLMJudge(Judge):
         max_new_tokens: int = 256,
         attempts: int = 3,
         retry_temperature: float = 0.7,
+        mode: str = "generate",
     ) -> None:
         if attempts < 1:
             raise ValueError(f"--judge {binding}: attempts must be >= 1")
+        if mode not in MODES:
+            raise ValueError(f"--judge {binding}: mode={mode!r}; choose {' or '.join(MODES)}")
+        if mode == "likelihood" and not adapter.supports_loglikelihood:
+            raise ValueError(
+                f"--judge {binding}: mode=likelihood needs a model adapter with log-likelihoods "
+                f"(hf, smollm2, scripted); {type(adapter).__name__} has none"
+            )
+        self.mode = mode
         self.adapter = adapter
         self.binding = binding
         self.cache = cache
@@ -58,6 +76,12 @@ class LLMJudge(Judge):
 
     def identity(self) -> str:
         return f"llm:{self.binding}:{self.adapter.identity_hash()[:16]}"
+
+    @property
+    def _ll(self) -> Any:
+        from eval_anything.judges.llm_likelihood import LikelihoodVerdicts
+
+        return LikelihoodVerdicts(self)
 
     def template_hash(self) -> str:
         return T.templates_hash()
@@ -162,6 +186,8 @@ class LLMJudge(Judge):
         return out
 
     def _judge_with_retries(self, items: list[JudgeItem], swap: bool) -> list[Judgment]:
+        if self.mode == "likelihood":
+            return self._ll.run(items, swap)
         results: list[Judgment | None] = [None] * len(items)
         raws: list[list[str]] = [[] for _ in items]
         pending = list(range(len(items)))

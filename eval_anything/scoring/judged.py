@@ -50,7 +50,10 @@ def error_record(output: ModelOutput) -> ScoreRecord:
     return ScoreRecord(value=None, unscored_reason=f"model error: {output.error}")
 
 
+MISSING_OUTPUT_RULE = "rule:missing-output"
+
+
 def missing_record(modality: str, value: float = 0.0) -> ScoreRecord:
     """The model produced no ``modality`` where the task asked for one: the lowest score (a
     failure of the model, not of a judge, so it is scored rather than left unscored)."""
-    return ScoreRecord(value=value, details={"missing_output": modality})
+    return ScoreRecord(value=value, judge=MISSING_OUTPUT_RULE, details={"missing_output": modality})

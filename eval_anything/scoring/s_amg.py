@@ -90,7 +90,7 @@ def s_amg_aggregator(
 ) -> dict[str, MetricValue]:
     """Group args: ``instruction_following`` {t, i, a: task name}, ``synergy`` and ``selection``
     task names, optional fixed ``alpha`` {pair: share}. Returns no metrics when a part is
-    missing from the run (S_AMG is undefined without all of them)."""
+    missing from the run or has no scored item (S_AMG is undefined without all of them)."""
     results = task_results or {}
     names = instruction_following or {
         "t": "amg_if_text", "i": "amg_if_image", "a": "amg_if_audio",
@@ -102,6 +102,9 @@ def s_amg_aggregator(
             p: results[selection].metrics[f"alpha/{p}"].value for p in PAIRS
         }
     except KeyError:
+        return {}
+    parts = [*(v.value for v in ifs.values()), *(v.value for v in syn.values()), *alphas.values()]
+    if any(math.isnan(float(x)) for x in parts):  # a part with no scored item: S_AMG undefined
         return {}
     return s_amg(alphas, ifs, syn, if_scale)
 

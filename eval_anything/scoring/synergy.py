@@ -22,7 +22,13 @@ from eval_anything.registry import register
 from eval_anything.results import ScoreRecord
 from eval_anything.sample import Sample
 from eval_anything.scoring.base import ScoreContext, Scorer
-from eval_anything.scoring.judged import answer_text, error_record, first_media, run_judge
+from eval_anything.scoring.judged import (
+    MISSING_OUTPUT_RULE,
+    answer_text,
+    error_record,
+    first_media,
+    run_judge,
+)
 
 PAIRS = ("ti", "ta", "ia")
 TITLES = {"t": "text answer", "i": "image", "a": "audio"}
@@ -67,7 +73,7 @@ class ModalitySynergyScorer(Scorer):
                 absent = [TITLES[m] for m in (a, b) if not views[m]["present"]]
                 if absent:
                     out[i][f"synergy/{pair}"] = ScoreRecord(
-                        value=0.0, details={"missing_output": absent}
+                        value=0.0, judge=MISSING_OUTPUT_RULE, details={"missing_output": absent}
                     )
                     continue
                 slots.append((i, pair))

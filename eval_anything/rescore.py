@@ -1,0 +1,261 @@
+"""Re-judge a finished run without regenerating anything (``eval-anything score``).
+
+The sample log holds every model output (media as files under the run directory), so scoring
+can be repeated with other judges: the task's samples are reloaded from its source (references,
+choices and vote shares live there, not in the log), checked against the run's task fingerprint
+and each record's input hash, and every scorer runs again with the new role bindings. No model
+adapter is built; judgments go through the judgment cache.
+
+Roles not named keep the run's bindings (its ``--judge`` flags, then the task defaults). The new
+run goes to ``output_dir`` (default: a sibling folder ``<run>-rescore-<hash of the bindings>``)
+with the media copied (hard links where possible); ``output_dir`` equal to the run directory
+rewrites it in place. Files are written atomically: sample logs first, results.json last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eval_anything import registry
+from eval_anything.cache import ResponseCache, default_cache_path
+from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
+from eval_anything.judges.base import build_judge
+from eval_anything.models.base import ModelOutput
+from eval_anything.results import (
+    Results,
+    SampleRecord,
+    TaskResult,
+    atomic_write_text,
+    read_results,
+    read_sample_records,
+    samples_path,
+    write_results,
+    write_sample_records,
+)
+from eval_anything.run_dir import RUN_FILE, prepare_run_dir
+from eval_anything.scoring.base import ScoreContext
+from eval_anything.sources import load_samples
+from eval_anything.task import TaskSpec, fingerprint
+
+MEDIA_DIR = "media"
+
+
+class RescoreError(ValueError):
+    """A run that cannot be re-judged as asked; the message names the folder, task or role."""
+
+
+def default_output_dir(run_dir: Path, bindings: dict[str, str]) -> Path:
+    digest = hashlib.sha256(json.dumps(bindings, sort_keys=True).encode()).hexdigest()[:8]
+    return run_dir.parent / f"{run_dir.name}-rescore-{digest}"
+
+
+def rescore(
+    run_dir: Path | str,
+    judges: dict[str, str],
+    output_dir: Path | str | None = None,
+    include_paths: Sequence[Path | str] = (),
+    cache_path: Path | str | None | bool = True,
+    batch_size: int | None = None,
+    tasks: Sequence[str] | None = None,
+) -> Results:
+    """Re-judge ``run_dir`` with ``judges`` (role -> binding) and write the new run.
+
+    ``tasks`` limits re-judging to those tasks (the others keep their scores): useful when one
+    role serves several tasks and the new judge suits only some (``keyword`` rates AMU only).
+    """
+    started = time.perf_counter()
+    src = Path(run_dir)
+    old = read_results(src)
+    bindings = {**old.spec.judges, **judges}
+    out = Path(output_dir) if output_dir is not None else default_output_dir(src, bindings)
+    in_place = out.resolve() == src.resolve()
+    if not in_place and out.exists() and any(out.iterdir()):
+        raise RescoreError(f"--output-dir {out}: folder is not empty; give a new folder")
+    catalog = load_catalog(include_paths)
+    cache = ResponseCache(_cache_file(cache_path))
+    built: dict[str, Any] = {}
+    task_results: dict[str, TaskResult] = {}
+    specs: dict[str, TaskSpec] = {}
+    new_logs: dict[str, list[SampleRecord]] = {}
+    unknown = sorted(set(tasks or ()) - set(old.tasks))
+    if unknown:
+        raise RescoreError(
+            f"--tasks {', '.join(unknown)}: not in the run (it has {', '.join(old.tasks)})"
+        )
+    try:
+        for name, old_result in old.tasks.items():
+            keep = name.startswith(LM_EVAL_PREFIX) or (tasks is not None and name not in tasks)
+            if keep:  # lm-eval tasks score themselves; unselected tasks keep their scores
+                task_results[name] = old_result
+                new_logs[name] = read_sample_records(src, name)
+                if name in catalog.tasks:
+                    specs[name] = catalog.tasks[name]
+                continue
+            spec = _task_spec(catalog, name, old_result, old.spec.limit)
+            specs[name] = spec
+            records, result = _rescore_task(
+                spec, src, old_result, old.spec.limit, bindings, built, cache,
+                batch_size or old.spec.batch_size, old.run_id,
+            )
+            new_logs[name], task_results[name] = records, result
+    finally:
+        for j in built.values():
+            j.close()
+        cache.close()
+
+    from eval_anything.runner import reduce_groups
+
+    _, groups = catalog.expand(old.spec.tasks)
+    spec = old.spec.model_copy(update={"judges": bindings})
+    out.mkdir(parents=True, exist_ok=True)
+    if not in_place:
+        _copy_media(src, out)
+    for name, records in new_logs.items():
+        write_sample_records(samples_path(out, name), records)
+    run_id = _run_file(out, spec, old, in_place)
+    results = old.model_copy(
+        update={
+            "run_id": run_id,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "spec": spec,
+            "tasks": task_results,
+            "groups": reduce_groups(groups, catalog, task_results, specs),
+            "timings": {**old.timings, "rescore": round(time.perf_counter() - started, 3)},
+        }
+    )
+    write_results(out, results)
+    return results
+
+
+def _task_spec(catalog: Catalog, name: str, old: TaskResult, limit: int | None) -> TaskSpec:
+    spec = catalog.tasks.get(name)
+    if spec is None:
+        raise RescoreError(
+            f"task {name!r} of the run is not in the task catalog; pass the folder its YAML is "
+            "in with --include-path"
+        )
+    if spec.version != old.task_version:
+        raise RescoreError(
+            f"{spec.file}: task {name!r} is version {spec.version} now, the run used version "
+            f"{old.task_version}; re-judging needs the same task version"
+        )
+    return spec
+
+
+def _rescore_task(
+    spec: TaskSpec, src: Path, old: TaskResult, limit: int | None, bindings: dict[str, str],
+    built: dict[str, Any], cache: ResponseCache, batch_size: int, old_run_id: str,
+) -> tuple[list[SampleRecord], TaskResult]:
+    from eval_anything.runner import PlannedTask, task_result
+
+    samples = load_samples(spec, limit)
+    if fingerprint(spec, samples) != old.task_fingerprint:
+        raise RescoreError(
+            f"{spec.file}: task {spec.task!r} changed since the run (its spec or data hash "
+            "differs from the run's task_fingerprint); re-judge with the task as it was"
+        )
+    by_id = {s.id: s for s in samples}
+    records = read_sample_records(src, spec.task)
+    for r in records:
+        sample = by_id.get(r.sample_id)
+        if sample is None or sample.content_hash() != r.input_ref:
+            raise RescoreError(
+                f"{samples_path(src, spec.task)}: record {r.sample_id!r} does not match the "
+                "task's samples; the log and the task disagree"
+            )
+    scorers = [
+        registry.get("scorer", s.name, where=f"{spec.file}: field 'scorers'")(**s.args)
+        for s in spec.scorers
+    ]
+    roles: dict[str, str] = {}
+    for sc in scorers:
+        for role in sc.required_roles():
+            binding = bindings.get(role) or spec.judges.get(role)
+            if binding is None:
+                raise RescoreError(
+                    f"task {spec.task!r} (scorer {sc.name!r}) needs judge role {role!r}, which "
+                    f"is not bound: add --judge {role}=BINDING"
+                )
+            roles[role] = binding
+    judges = {role: _judge(built, b, cache) for role, b in roles.items()}
+    ctx = ScoreContext(judges=judges, run_dir=src, task=spec)
+    rescored: list[SampleRecord] = []
+    for start in range(0, len(records), max(1, batch_size)):
+        batch = records[start : start + batch_size]
+        batch_samples = [by_id[r.sample_id] for r in batch]
+        outputs = [_output(r) for r in batch]
+        scores: list[dict[str, Any]] = [{} for _ in batch]
+        for sc in scorers:
+            for acc, new in zip(scores, sc.score(batch_samples, outputs, ctx), strict=True):
+                acc.update(new)
+        rescored += [r.model_copy(update={"scores": s}) for r, s in zip(batch, scores, strict=True)]
+    planned = PlannedTask(spec, samples, old.task_fingerprint, scorers, roles)
+    result = task_result(planned, rescored, judges)
+    result = result.model_copy(update={"details": {**old.details, "rescored_from": old_run_id}})
+    return rescored, result
+
+
+def _output(record: SampleRecord) -> ModelOutput:
+    meta = record.metadata
+    return ModelOutput(
+        parts=list(record.output),
+        usage=dict(record.usage),
+        consumed_modalities=list(record.consumed_modalities),
+        error=meta.get("error"),
+        choice_logprobs=meta.get("choice_logprobs"),
+    )
+
+
+def _judge(built: dict[str, Any], binding: str, cache: ResponseCache) -> Any:
+    if binding not in built:
+        built[binding] = build_judge(binding, cache=cache)
+    return built[binding]
+
+
+def _copy_media(src: Path, out: Path) -> None:
+    """The run's output media, hard-linked when the file system allows, else copied."""
+    root = src / MEDIA_DIR
+    if not root.is_dir():
+        return
+    for f in root.rglob("*"):
+        if not f.is_file():
+            continue
+        dest = out / f.relative_to(src)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            continue
+        try:
+            os.link(f, dest)
+        except OSError:
+            shutil.copy2(f, dest)
+
+
+def _run_file(out: Path, spec: Any, old: Results, in_place: bool) -> str:
+    """The run id of the written run: a fresh one in a new folder (a re-judged run is another
+    evaluation); in place, run.json keeps its id and records the new bindings, so a later
+    resume with them is accepted."""
+    if not in_place:
+        return prepare_run_dir(out, spec, old.model.identity, old.lineage)
+    path = out / RUN_FILE
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data.setdefault("run_id", old.run_id)
+    data["model_identity"] = old.model.identity
+    data["spec"] = spec.model_dump(mode="json")
+    atomic_write_text(path, json.dumps(data, indent=2))
+    return str(data["run_id"])
+
+
+def _cache_file(cache_path: Path | str | None | bool) -> Path | None:
+    if cache_path is True:
+        return default_cache_path()
+    if cache_path in (None, False):
+        return None
+    return Path(cache_path)  # type: ignore[arg-type]

@@ -1,0 +1,160 @@
+"""The agent adapter (a language model plus media generators), the procedural generator, and a
+diffusers generator on a tiny pipeline built locally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eval_anything.content import TextPart
+from eval_anything.models.agent import AgentModel, instructions_from, with_generators
+from eval_anything.models.base import GenerateRequest, GenerationConfig, ModelAdapter, ModelOutput
+from eval_anything.models.procedural import ProceduralGenerator, render
+from eval_anything.models.scripted import ScriptedModel
+
+SECTIONED = (
+    "[[response]]: Three red circles, with two beeps.\n"
+    "[[image_instruction]]: three red circles on a blue background\n"
+    "[[audio_instruction]]: two high beeps"
+)
+OFFER_ALL = "Answer as [[response]]: ... [[image_instruction]]: ... [[audio_instruction]]: ..."
+
+
+def req(text: str) -> GenerateRequest:
+    return GenerateRequest.from_parts([TextPart(text=text)], GenerationConfig(max_new_tokens=8))
+
+
+def test_agent_renders_each_chosen_section_with_its_generator() -> None:
+    agent = AgentModel(lm=ScriptedModel(default=SECTIONED))
+    (out,) = agent.generate([req(OFFER_ALL)])
+    assert [p.type for p in out.parts] == ["text", "image", "audio"]
+    assert out.text == SECTIONED
+    assert out.parts[1].data == render("image", "three red circles on a blue background").data
+    assert out.parts[2].data == render("audio", "two high beeps").data
+    ident = agent.identity()
+    assert ident["lm"]["adapter"] == "scripted"
+    assert set(ident["generators"]) == {"image", "audio", "video"}
+    assert agent.output_modalities == ("text", "image", "audio", "video")
+
+
+def test_agent_leaves_out_media_the_model_said_none_to() -> None:
+    text = "[[response]]: 51\n[[image_instruction]]: None\n[[audio_instruction]]: None"
+    (out,) = AgentModel(lm=ScriptedModel(default=text)).generate([req(OFFER_ALL)])
+    assert [p.type for p in out.parts] == ["text"]
+
+
+def test_agent_generates_identical_requests_once() -> None:
+    lm = ScriptedModel(default=SECTIONED)
+    agent = AgentModel(lm=lm)
+    outs = agent.generate([req(OFFER_ALL), req(OFFER_ALL), req(OFFER_ALL + " ")])
+    assert lm.calls == 2 and len(outs) == 3
+    assert outs[0].parts[1].data == outs[1].parts[1].data
+
+
+def test_single_offered_medium_takes_an_unsectioned_answer_whole() -> None:
+    offer_image = "Reply as [[image_instruction]]: <instruction>\nUser: draw two green squares"
+    assert instructions_from("two green squares", offer_image, ["image", "audio"]) == {
+        "image": "two green squares"}
+    # when text is offered too, an unsectioned answer is just text
+    assert instructions_from("two green squares", OFFER_ALL, ["image", "audio"]) == {}
+    # sections for media the prompt did not offer are not rendered
+    assert instructions_from(SECTIONED, offer_image, ["image", "audio"]) == {
+        "image": "three red circles on a blue background"}
+
+
+def test_agent_parts_and_switches() -> None:
+    agent = AgentModel(lm="scripted", image="procedural", audio="none", video=None,
+                       **{"lm.default": SECTIONED})
+    assert agent.output_modalities == ("text", "image")
+    (out,) = agent.generate([req(OFFER_ALL)])
+    assert [p.type for p in out.parts] == ["text", "image"]
+    with pytest.raises(ValueError, match="lm.pretrained"):
+        AgentModel(lm=ScriptedModel(default="x"), steps=4)
+
+
+class BrokenGenerator(ModelAdapter):
+    output_modalities = ("image",)
+
+    def identity(self) -> dict[str, Any]:
+        return {"adapter": "broken"}
+
+    def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
+        return [ModelOutput(error="out of memory") for _ in requests]
+
+
+def test_a_failed_generator_makes_an_error_output() -> None:
+    agent = AgentModel(lm=ScriptedModel(default=SECTIONED), image=BrokenGenerator())
+    (out,) = agent.generate([req(OFFER_ALL)])
+    assert out.error == "image generator failed: out of memory" and not out.parts
+
+
+def test_with_generators_wraps_only_when_media_are_missing() -> None:
+    lm = ScriptedModel(default="x")
+    wrapped = with_generators(lm, {"image": "procedural"})
+    assert isinstance(wrapped, AgentModel) and wrapped.output_modalities == ("text", "image")
+    gen = ProceduralGenerator(modality="image")
+    assert with_generators(gen, {"image": "procedural"}) is gen
+
+
+def test_procedural_generator_is_deterministic_per_modality() -> None:
+    for modality in ("image", "audio", "video"):
+        gen = ProceduralGenerator(modality=modality)
+        a, b = gen.generate([req("two red squares moving left, three beeps")] * 2)
+        assert a.parts[0].type == modality and a.parts[0].data == b.parts[0].data
+    with pytest.raises(ValueError, match="modality"):
+        ProceduralGenerator(modality="smell")
+
+
+@pytest.fixture(scope="module")
+def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("diffusers")
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
+    from tiny import build_tokenizer
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(0)
+    tok = build_tokenizer(chat_template=False)
+    tok.model_max_length = 16
+    text = CLIPTextModel(CLIPTextConfig(
+        vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+        num_attention_heads=2, max_position_embeddings=16, bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id))
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=8, in_channels=4,
+        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=16,
+        norm_num_groups=4, attention_head_dim=4)
+    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3,
+                        down_block_types=("DownEncoderBlock2D",) * 2,
+                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
+                        norm_num_groups=4, sample_size=16)
+    pipe = StableDiffusionPipeline(
+        vae=vae, text_encoder=text, tokenizer=tok, unet=unet, scheduler=DDIMScheduler(),
+        safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    folder = tmp_path_factory.mktemp("sd") / "tiny-sd"
+    pipe.save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_diffusers_generator_renders_an_image_reproducibly(tiny_sd: Path) -> None:
+    from eval_anything.models.diffusers_gen import DiffusersGenerator
+
+    gen = DiffusersGenerator(pipeline=str(tiny_sd), modality="image", steps=2, height=16,
+                             width=16, device="cpu", dtype="float32")
+    a, b = gen.generate([req("a red circle"), req("a red circle")])
+    assert a.error is None and a.parts[0].type == "image"
+    assert a.parts[0].data == b.parts[0].data
+    assert gen.identity()["pipeline_class"] == "StableDiffusionPipeline"
+    agent = AgentModel(lm=ScriptedModel(default="[[image_instruction]]: a red circle"),
+                       image=gen, audio=None, video=None)
+    (out,) = agent.generate([req("Reply as [[image_instruction]]: ...")])
+    assert [p.type for p in out.parts] == ["text", "image"]

@@ -1,0 +1,123 @@
+"""`eval-anything score`: re-judging a finished run writes new scores and makes no generation
+call (every model's generate is made to fail while re-judging)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from eval_anything import evaluate, rescore
+from eval_anything.cli import app
+from eval_anything.models.agent import AgentModel
+from eval_anything.models.base import ModelAdapter
+from eval_anything.models.scripted import ScriptedModel
+from eval_anything.rescore import RescoreError
+from eval_anything.results import read_results, read_sample_records
+
+TASKS = "mini_amu,mini_amg_if_image,mini_amg_modality_selection"
+SECTIONED = ("[[response]]: Three red circles and two beeps.\n"
+             "[[image_instruction]]: three red circles on a blue background\n"
+             "[[audio_instruction]]: None")
+
+
+@pytest.fixture()
+def finished_run(tmp_path: Path) -> tuple[Path, AgentModel]:
+    judge = tmp_path / "judge.json"
+    judge.write_text(json.dumps({"[Question]": "Rating: [[3]]"}), "utf-8")
+    lm = ScriptedModel(default=SECTIONED)
+    agent = AgentModel(lm=lm)
+    run = tmp_path / "run"
+    evaluate("agent", TASKS, adapter=agent, judges={"judge": f"scripted:{judge}"}, limit=4,
+             output_dir=run, cache_path=None, progress=False)
+    return run, agent
+
+
+@pytest.fixture()
+def no_generation(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every adapter's generate/loglikelihood is recorded and refused from here on."""
+    called: list[str] = []
+
+    def refuse(self: ModelAdapter, requests: list) -> list:  # type: ignore[type-arg]
+        called.append(type(self).__name__)
+        raise AssertionError("re-judging must not call a model")
+
+    import eval_anything.models.procedural as procedural
+
+    for cls in (ScriptedModel, AgentModel, procedural.ProceduralGenerator):
+        monkeypatch.setattr(cls, "generate", refuse)
+        monkeypatch.setattr(cls, "loglikelihood", refuse)
+    return called
+
+
+def test_rescore_with_another_judge_writes_new_scores_without_generating(
+    finished_run: tuple[Path, AgentModel], no_generation: list[str], tmp_path: Path
+) -> None:
+    run, agent = finished_run
+    lm_calls = agent.lm.calls  # type: ignore[attr-defined]
+    old = read_results(run)
+    assert old.tasks["mini_amu"].metrics["amu/all"].value == pytest.approx(3.0)
+    new = rescore(run, {"judge": "keyword"}, output_dir=tmp_path / "rejudged", cache_path=None)
+    assert no_generation == [] and agent.lm.calls == lm_calls  # type: ignore[attr-defined]
+    amu = new.tasks["mini_amu"]
+    assert [j.identity for j in amu.judges] == ["keyword:v1"]
+    assert amu.metrics["amu/all"].value != pytest.approx(3.0)
+    assert amu.details["rescored_from"] == old.run_id and new.run_id != old.run_id
+    assert new.spec.judges == {"judge": "keyword"}
+    # the untouched parts are carried over: image scores, selection, the model identity
+    img_old = old.tasks["mini_amg_if_image"].metrics["instruction_following"].value
+    assert new.tasks["mini_amg_if_image"].metrics["instruction_following"].value == img_old
+    assert new.model.identity == old.model.identity
+    recs = read_sample_records(tmp_path / "rejudged", "mini_amu")
+    assert len(recs) == 4 and all(r.scores["amu"].judge == "keyword:v1" for r in recs)
+    image = read_sample_records(tmp_path / "rejudged", "mini_amg_if_image")[0].output[1]
+    assert (tmp_path / "rejudged" / image.path).is_file()
+    assert read_results(tmp_path / "rejudged").run_id == new.run_id
+    # the original run is unchanged
+    assert read_results(run).tasks["mini_amu"].metrics["amu/all"].value == pytest.approx(3.0)
+
+
+def test_rescore_in_place_and_only_selected_tasks(
+    finished_run: tuple[Path, AgentModel], no_generation: list[str]
+) -> None:
+    run, _ = finished_run
+    old = read_results(run)
+    new = rescore(run, {"judge": "keyword"}, output_dir=run, tasks=["mini_amu"], cache_path=None)
+    assert new.run_id == old.run_id
+    assert read_results(run).tasks["mini_amu"].judges[0].identity == "keyword:v1"
+    assert json.loads((run / "run.json").read_text())["spec"]["judges"] == {"judge": "keyword"}
+    assert set(new.groups) == set(old.groups)
+    with pytest.raises(RescoreError, match="not in the run"):
+        rescore(run, {}, output_dir=run, tasks=["nope"])
+
+
+def test_rescore_refuses_a_changed_task(finished_run: tuple[Path, AgentModel],
+                                        tmp_path: Path) -> None:
+    run, _ = finished_run
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    results = json.loads((run / "results.json").read_text())
+    results["tasks"]["ghost"] = {**results["tasks"]["mini_amu"], "task": "ghost"}
+    (broken / "results.json").write_text(json.dumps(results), "utf-8")
+    with pytest.raises(RescoreError, match="not in the task catalog"):
+        rescore(broken, {}, output_dir=tmp_path / "out")
+    results = json.loads((run / "results.json").read_text())
+    results["tasks"]["mini_amu"]["task_fingerprint"] = "0" * 64
+    (run / "results.json").write_text(json.dumps(results), "utf-8")
+    with pytest.raises(RescoreError, match="changed since the run"):
+        rescore(run, {"judge": "keyword"}, output_dir=tmp_path / "out2", cache_path=None)
+
+
+def test_score_command(finished_run: tuple[Path, AgentModel], no_generation: list[str],
+                       tmp_path: Path) -> None:
+    run, _ = finished_run
+    out = tmp_path / "cli-out"
+    result = CliRunner().invoke(app, ["score", str(run), "--judge", "judge=keyword",
+                                      "--tasks", "mini_amu", "-o", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert "re-judged" in result.output and "mini_amu" in result.output
+    assert read_results(out).tasks["mini_amu"].judges[0].identity == "keyword:v1"
+    bad = CliRunner().invoke(app, ["score", str(run), "--judge", "judge"])
+    assert bad.exit_code == 2 and "ROLE=BINDING" in bad.output
