@@ -26,6 +26,8 @@ def describe_tasks(
     include_paths: list[Path], count: bool = True
 ) -> tuple[list[TaskRow], dict[str, list[str]]]:
     cat = load_catalog(include_paths)
+    all_groups = [g for g in cat.names() if cat.is_group(g)]
+    member_of = {t: [g for g in all_groups if t in cat.group_members(g)] for t in cat.tasks}
     rows = []
     for name in sorted(cat.tasks):
         spec = cat.tasks[name]
@@ -45,7 +47,7 @@ def describe_tasks(
         rows.append(
             TaskRow(
                 name,
-                spec.groups,
+                member_of.get(name, []),
                 spec.request,
                 spec.input_modalities,
                 spec.output_modalities,

@@ -81,15 +81,20 @@ class TaskRequests:
         for k in keys:
             hit = self.cache.get(k)
             outputs.append(None if hit is None else ModelOutput.model_validate_json(hit))
-        miss = [i for i, o in enumerate(outputs) if o is None]
+        # identical requests in a batch (same key) are answered once
+        first: dict[str, int] = {}
+        for i, o in enumerate(outputs):
+            if o is None:
+                first.setdefault(keys[i], i)
+        miss = list(first.values())
         if miss:
             fresh = self._call([reqs[i] for i in miss], [samples[i] for i in miss])
-            rows = []
-            for i, out in zip(miss, fresh, strict=True):
-                outputs[i] = out
-                if out.error is None:  # failures are retried on the next run, never cached
-                    rows.append((keys[i], ns, out.model_dump_json()))
+            by_key = {keys[i]: out for i, out in zip(miss, fresh, strict=True)}
+            rows = [
+                (k, ns, out.model_dump_json()) for k, out in by_key.items() if out.error is None
+            ]  # failures are retried on the next run, never cached
             self.cache.put_many(rows)
+            outputs = [by_key[keys[i]] if o is None else o for i, o in enumerate(outputs)]
         final = [
             self._materialize(o, s.id)
             for o, s in zip(outputs, samples, strict=True)

@@ -49,6 +49,7 @@ def load_samples(spec: TaskSpec, limit: int | None = None) -> list[Sample]:
     """All samples of a task (the first ``limit`` when given), media paths made absolute."""
     loader = registry.get("loader", spec.loader.name, where=f"{spec.file}: field 'loader'")
     rows, base = iter_rows(spec)
+    data = spec.source.jsonl or (spec.source.hf.path if spec.source.hf else "?")
     samples: list[Sample] = []
     seen: set[str] = set()
     for i, row in enumerate(rows):
@@ -58,10 +59,13 @@ def load_samples(spec: TaskSpec, limit: int | None = None) -> list[Sample]:
             sample = loader(row, index=i, base_dir=base, **spec.loader.args)
         except (ValidationError, KeyError, TypeError, ValueError) as e:
             raise TaskSpecError(
-                f"{spec.file}: row {i} of the source does not fit loader {spec.loader.name!r}: {e}"
+                f"{spec.file}: row {i} of {data} does not fit loader {spec.loader.name!r}: {e}"
             ) from e
         if sample.id in seen:
-            raise TaskSpecError(f"{spec.file}: duplicate sample id {sample.id!r} at row {i}")
+            raise TaskSpecError(
+                f"{spec.file}: duplicate sample id {sample.id!r} at row {i} of {data}; "
+                "ids must be unique within a task"
+            )
         seen.add(sample.id)
         sample = sample.absolutize(base)
         check_media(spec, sample, i)

@@ -38,13 +38,12 @@ def results_table(results: Any) -> Table:
     """Per task and group: metric, value, stderr, 95% CI, n, unscored, judges."""
     t = Table(title=f"run {results.run_id} - {results.model.name}", show_lines=False)
     for col in ("task", "metric", "value", "stderr", "95% CI", "n", "unscored", "judges"):
-        t.add_column(
-            col, justify="right" if col in ("value", "stderr", "n", "unscored") else "left"
-        )
+        right = col in ("value", "stderr", "n", "unscored")
+        t.add_column(col, justify="right" if right else "left", overflow="fold")
     for name, tr in results.tasks.items():
         judges = ", ".join(f"{j.role}={j.identity}" for j in tr.judges) or "-"
         for i, (metric, mv) in enumerate(tr.metrics.items()):
-            unscored = tr.n_unscored.get(metric.split("/")[0], 0)
+            unscored = tr.n_unscored.get(metric, tr.n_unscored.get(metric.split("/")[0], 0))
             ci = "-" if mv.ci_low is None else f"[{mv.ci_low:.4f}, {mv.ci_high:.4f}]"
             clustered = " (clustered)" if mv.clustered else ""
             t.add_row(

@@ -24,7 +24,7 @@ def tasks(
         rows, groups = describe_tasks(list(include_path or []), count=sizes)
     t = Table(title="tasks")
     for col in ("task", "groups", "request", "input", "output", "n", "judge roles", "source"):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")
     for r in rows:
         t.add_row(
             r.name,

@@ -51,7 +51,9 @@ def run(
     lm_eval_include_path: Annotated[
         list[Path] | None, typer.Option(help="Folder of lm-eval task YAML for lm_eval:<task>.")
     ] = None,
-    shard: Annotated[str | None, typer.Option(help="Evaluate slice I of N: 'I/N' ('auto': RANK/WORLD_SIZE).")] = None,
+    shard: Annotated[
+        str | None, typer.Option(help="Evaluate slice I of N: 'I/N' ('auto': RANK/WORLD_SIZE).")
+    ] = None,
     no_cache: Annotated[
         bool, typer.Option(help="Do not read or write the response cache.")
     ] = False,

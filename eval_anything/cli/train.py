@@ -17,7 +17,7 @@ from eval_anything.cli.common import console, fmt, user_errors
 HELP = {
     "sft": "Supervised fine-tuning (TRL SFTTrainer) on prompt/completion or Sample rows.",
     "rm": "Reward model (TRL RewardTrainer) on preference pairs.",
-    "dpo": "DPO (TRL DPOTrainer; --loss-type sigmoid, ipo, hinge, robust, ...) on preference pairs.",
+    "dpo": "DPO (TRL DPOTrainer; --loss-type sigmoid, ipo, hinge, robust, ...) on pairs.",
     "llf": "Learning from language feedback: sample, critique, refine, then DPO on the pairs.",
     "critic": "SFT of a critic (feedback) model on prompt/response/critique rows.",
 }
@@ -100,27 +100,49 @@ def print_scored(outcomes: list[Any]) -> None:
 def _command(algorithm: str) -> Any:
     def command(
         config: Annotated[Path | None, typer.Option(help="Training YAML (see configs/).")] = None,
-        model: Annotated[str | None, typer.Option(help="Model folder, hub id or 'smollm2'.")] = None,
+        model: Annotated[
+            str | None, typer.Option(help="Model folder, hub id or 'smollm2'.")
+        ] = None,
         data: Annotated[str | None, typer.Option(help="Training rows (JSONL/JSON).")] = None,
-        data_format: Annotated[str | None, typer.Option("--format", help="Data format (default auto).")] = None,
+        data_format: Annotated[
+            str | None, typer.Option("--format", help="Data format (default auto).")
+        ] = None,
         output_dir: Annotated[Path | None, typer.Option(help="Checkpoints go here.")] = None,
         max_steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
-        save_steps: Annotated[int | None, typer.Option(help="Save (and score) every N steps.")] = None,
+        save_steps: Annotated[
+            int | None, typer.Option(help="Save (and score) every N steps.")
+        ] = None,
         learning_rate: Annotated[float | None, typer.Option("--lr", help="Learning rate.")] = None,
         batch_size: Annotated[int | None, typer.Option(help="Per-device batch size.")] = None,
         precision: Annotated[str | None, typer.Option(help="auto, fp32, bf16 or fp16.")] = None,
         beta: Annotated[float | None, typer.Option(help="DPO beta.")] = None,
-        loss_type: Annotated[str | None, typer.Option(help="DPO loss(es), comma-separated.")] = None,
+        loss_type: Annotated[
+            str | None, typer.Option(help="DPO loss(es), comma-separated.")
+        ] = None,
         lora: Annotated[bool, typer.Option("--lora", help="Train a LoRA adapter.")] = False,
-        tasks: Annotated[str | None, typer.Option(help="Auto-score these tasks at each save.")] = None,
-        limit: Annotated[int | None, typer.Option(help="Auto-score at most N samples per task.")] = None,
+        tasks: Annotated[
+            str | None, typer.Option(help="Auto-score these tasks at each save.")
+        ] = None,
+        limit: Annotated[
+            int | None, typer.Option(help="Auto-score at most N samples per task.")
+        ] = None,
         include_path: Annotated[list[Path] | None, typer.Option(help="Extra task folder.")] = None,
-        store: Annotated[str | None, typer.Option(help="Leaderboard store URL or SQLite path.")] = None,
-        no_push: Annotated[bool, typer.Option("--no-push", help="Do not push scored runs.")] = False,
-        critic: Annotated[str | None, typer.Option(help="llf: critic binding ADAPTER[:ARGS].")] = None,
+        store: Annotated[
+            str | None, typer.Option(help="Leaderboard store URL or SQLite path.")
+        ] = None,
+        no_push: Annotated[
+            bool, typer.Option("--no-push", help="Do not push scored runs.")
+        ] = False,
+        critic: Annotated[
+            str | None, typer.Option(help="llf: critic binding ADAPTER[:ARGS].")
+        ] = None,
         until: Annotated[str | None, typer.Option(help="llf: stop after this stage.")] = None,
-        resume: Annotated[bool, typer.Option("--resume", help="Resume from the last checkpoint.")] = False,
-        set: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE config override.")] = None,  # noqa: A002
+        resume: Annotated[
+            bool, typer.Option("--resume", help="Resume from the last checkpoint.")
+        ] = False,
+        set: Annotated[  # noqa: A002
+            list[str] | None, typer.Option("--set", help="KEY=VALUE config override.")
+        ] = None,
     ) -> None:
         opts = dict(locals())
         opts["include_path"] = opts["include_path"] or []

@@ -1,0 +1,42 @@
+"""``eval-anything demo``: base model -> score -> DPO -> auto-scored checkpoints -> leaderboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eval_anything.cli.common import console, user_errors
+
+
+def demo_command(
+    workdir: Annotated[Path, typer.Option(help="The demo's folder (emptied first).")] = Path(
+        "runs/demo"
+    ),
+    base: Annotated[str, typer.Option(help="Base model: 'smollm2' or a model folder.")] = "smollm2",
+    max_steps: Annotated[int, typer.Option(help="DPO steps.")] = 15,
+    save_steps: Annotated[int, typer.Option(help="Checkpoint (and score) every N steps.")] = 5,
+    limit: Annotated[int | None, typer.Option(help="Score at most N items.")] = None,
+    store: Annotated[
+        str | None, typer.Option(help="Store URL or SQLite path (default: the local store).")
+    ] = None,
+    no_push: Annotated[bool, typer.Option("--no-push", help="Do not push to the store.")] = False,
+) -> None:
+    """The whole loop offline on a CPU: score SmolLM2-135M-Instruct on modality selection, train
+    DPO on bundled held-out preference pairs, score every checkpoint, push, compare."""
+    from eval_anything.trainers.demo import DemoSettings, report_lines, run_demo
+
+    settings = DemoSettings(
+        workdir=workdir, base=base, max_steps=max_steps, save_steps=save_steps, limit=limit,
+        store=store, push=not no_push,
+    )
+    with user_errors():
+        report = run_demo(settings, echo=lambda line: console.print(line, highlight=False))
+    console.print("[4/4] score versus step")
+    for line in report_lines(report, settings):
+        console.print(line, highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_command)

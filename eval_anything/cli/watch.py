@@ -1,0 +1,94 @@
+"""``eval-anything watch CKPT_DIR --tasks ...``: score every new checkpoint any trainer writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from eval_anything.cli.common import console, user_errors
+
+
+def watch_command(
+    ckpt_dir: Annotated[Path, typer.Argument(help="Folder the trainer writes checkpoint-N into.")],
+    tasks: Annotated[str, typer.Option(help="Comma-separated tasks or groups to score.")],
+    model: Annotated[str, typer.Option(help="Adapter that loads a checkpoint folder.")] = "hf",
+    model_args: Annotated[
+        str | None, typer.Option(help="Extra adapter args (pretrained is the checkpoint).")
+    ] = None,
+    judge: Annotated[list[str] | None, typer.Option(help="ROLE=BINDING (repeatable).")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most N samples per task.")] = None,
+    include_path: Annotated[list[Path] | None, typer.Option(help="Extra task folder.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Requests per adapter call.")] = 8,
+    runs_dir: Annotated[
+        Path | None, typer.Option(help="Runs and ledger (default CKPT_DIR/.eval_anything).")
+    ] = None,
+    training_run_id: Annotated[
+        str | None, typer.Option(help="Lineage run id (default: kept in the runs dir).")
+    ] = None,
+    pattern: Annotated[
+        str, typer.Option(help="Regex for checkpoint folder names; group 1 is the step.")
+    ] = r"checkpoint-(\d+)",
+    poll: Annotated[float, typer.Option(help="Seconds between scans.")] = 10.0,
+    settle: Annotated[
+        float, typer.Option(help="A checkpoint must be unchanged this many seconds.")
+    ] = 5.0,
+    once: Annotated[bool, typer.Option("--once", help="Score what is there, then exit.")] = False,
+    idle_exit: Annotated[
+        float | None, typer.Option(help="Exit after this many seconds without new checkpoints.")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Score again checkpoints that failed before.")
+    ] = False,
+    push: Annotated[
+        bool, typer.Option(help="Push scored runs to the store when one exists.")
+    ] = True,
+    store: Annotated[str | None, typer.Option(help="Store URL or SQLite path.")] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Give up on one checkpoint after this many seconds.")
+    ] = None,
+) -> None:
+    """Score each new complete checkpoint once, in step order; restarts skip what was scored."""
+    from eval_anything.cli.train import print_scored
+    from eval_anything.judges.base import parse_judge_options
+    from eval_anything.models.base import parse_model_args
+    from eval_anything.trainers.checkpoint_scoring import ScoreSettings
+    from eval_anything.trainers.watch import Watcher
+
+    def report(o: Any) -> None:
+        if o.status == "scored":
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in o.metrics.items())
+            console.print(f"step {o.step} ({o.name}): {shown}")
+        else:
+            console.print(f"[red]step {o.step} ({o.name}) not scored:[/] {o.error}")
+
+    with user_errors():
+        if not ckpt_dir.is_dir():
+            raise FileNotFoundError(f"CKPT_DIR {ckpt_dir}: no such folder")
+        settings = ScoreSettings(
+            tasks=[t.strip() for t in tasks.split(",") if t.strip()], model=model,
+            model_args=parse_model_args(model_args), limit=limit,
+            include_paths=[str(p) for p in include_path or []],
+            judges=parse_judge_options(judge), batch_size=batch_size, push=push, store=store,
+            timeout_s=timeout,
+        )
+        watcher = Watcher(
+            ckpt_dir, settings, runs_dir=runs_dir, training_run_id=training_run_id,
+            pattern=pattern, settle_s=settle, retry_failed=retry_failed, on_outcome=report,
+        )
+    console.print(
+        f"watching {ckpt_dir} for {pattern} (training run {watcher.scorer.training_run_id}); "
+        f"ledger {watcher.scorer.ledger.path}"
+    )
+    try:
+        outcomes = watcher.run(poll_s=poll, once=once, idle_exit_s=idle_exit)
+    except KeyboardInterrupt:
+        outcomes = watcher.outcomes
+    print_scored(outcomes)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("watch")(watch_command)
