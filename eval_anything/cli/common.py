@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+# piped output (CI logs, files) gets a wide table rather than an 80-column fold
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 USAGE_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, FileNotFoundError)
