@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 from eval_anything.leaderboard import ranking
-
 from eval_anything.store import Store, ingest, open_store, queries
 from eval_anything.store.synthetic import random_store_runs
 

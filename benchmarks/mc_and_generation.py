@@ -95,7 +95,9 @@ def bench_generation(model_dir: Path, n: int) -> dict[str, float]:
     gen = {"max_new_tokens": spec.generation["max_new_tokens"], "do_sample": False,
            "pad_token_id": tok.pad_token_id or tok.eos_token_id}
     t0 = time.perf_counter()
-    enc = tok(texts, return_tensors="pt", padding=True, padding_side="left", add_special_tokens=False)
+    enc = tok(
+        texts, return_tensors="pt", padding=True, padding_side="left", add_special_tokens=False
+    )
     with torch.inference_mode():
         out = model.generate(**enc, **gen)
     raw_texts = tok.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)

@@ -114,18 +114,18 @@ def rescore(
     from eval_anything.runner import reduce_groups
 
     _, groups = catalog.expand(old.spec.tasks)
-    spec = old.spec.model_copy(update={"judges": bindings})
+    run_spec = old.spec.model_copy(update={"judges": bindings})
     out.mkdir(parents=True, exist_ok=True)
     if not in_place:
         _copy_media(src, out)
     for name, records in new_logs.items():
         write_sample_records(samples_path(out, name), records)
-    run_id = _run_file(out, spec, old, in_place)
+    run_id = _run_file(out, run_spec, old, in_place)
     results = old.model_copy(
         update={
             "run_id": run_id,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "spec": spec,
+            "spec": run_spec,
             "tasks": task_results,
             "groups": reduce_groups(groups, catalog, task_results, specs),
             "timings": {**old.timings, "rescore": round(time.perf_counter() - started, 3)},

@@ -10,10 +10,10 @@ reproducibility. Reads the store only; never runs a model.
 from __future__ import annotations
 
 import streamlit as st
+
 from eval_anything.leaderboard import data
 from eval_anything.leaderboard.settings import store_url
 from eval_anything.leaderboard.views import board, compare, drilldown, repro, samples, training
-
 from eval_anything.store.config import redact
 
 VIEWS = {

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+
 from eval_anything.leaderboard import data
 
 FRAME_PREVIEW = 8

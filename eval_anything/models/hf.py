@@ -145,7 +145,8 @@ class HFModel(ModelAdapter):
     # ------------------------------------------------------------------ prompts
 
     def uses_template(self, apply_chat_template: bool = True) -> bool:
-        return apply_chat_template and self.use_chat_template and self.chat_template_sha() is not None
+        has_template = self.chat_template_sha() is not None
+        return apply_chat_template and self.use_chat_template and has_template
 
     def render(
         self, messages: list[Message], add_generation_prompt: bool = True, raw: bool = False

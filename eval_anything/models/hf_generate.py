@@ -72,7 +72,9 @@ def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutp
             ModelOutput(
                 parts=[{"type": "text", "text": text}],  # type: ignore[list-item]
                 usage={"prompt_tokens": int(n_prompt[i]), "completion_tokens": n_new},
-                consumed_modalities=media[i].consumed() if media else adapter.consumed(req.messages),
+                consumed_modalities=(
+                    media[i].consumed() if media else adapter.consumed(req.messages)
+                ),
                 details=_media_details(media[i]) if media else {},
                 finish_reason="stop" if stopped else finish,
             )

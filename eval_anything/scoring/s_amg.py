@@ -61,7 +61,7 @@ def s_amg(
             var_pairs += (c * (s[m1] + s[m2]) * se_p) ** 2
         out[f"s_amg/{p}"] = MetricValue(value=term, n=synergy[p].n)
     if pair_se_known and all(se_m[m] is not None for m in "tia"):
-        var = var_pairs + sum((grad_m[m] * se_m[m]) ** 2 for m in "tia")  # type: ignore[operator]
+        var = var_pairs + sum((grad_m[m] * (se_m[m] or 0.0)) ** 2 for m in "tia")
         result = with_ci(total, math.sqrt(var), n)
     else:
         result = MetricValue(value=total, n=n)

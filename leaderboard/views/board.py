@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+
 from eval_anything.leaderboard import data, ranking
 
 MODALITIES = ["text", "image", "audio", "video"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from eval_anything.leaderboard import data
-from eval_anything.leaderboard.render import md_escape, show_parts
 
 from eval_anything.content import text_of
 from eval_anything.gate import GateInputError
 from eval_anything.gate_inputs import RunSource, primary_score_of
+from eval_anything.leaderboard import data
+from eval_anything.leaderboard.render import md_escape, show_parts
 
 MAX_SHOWN = 20
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+
 from eval_anything.leaderboard import charts, data, ranking
 
 

@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import streamlit as st
+
 from eval_anything.leaderboard import data
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import streamlit as st
-from eval_anything.leaderboard import data
-from eval_anything.leaderboard.render import md_escape, show_parts, show_scores, show_text
 
 from eval_anything.gate_inputs import primary_score_of
+from eval_anything.leaderboard import data
+from eval_anything.leaderboard.render import md_escape, show_parts, show_scores, show_text
 
 PAGE_SIZE = 10
 FILTERS = ["all", "unscored", "below max score", "text contains"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+
 from eval_anything.leaderboard import charts, data, ranking
 from eval_anything.leaderboard.render import md_escape
 
