@@ -1,1 +1,43 @@
-"""Pluggable alignment trainers (installed as eval_anything.trainers)."""
+"""Pluggable alignment trainers on TRL and transformers (installed as ``eval_anything.trainers``).
+
+    from eval_anything.trainers import load_train_config, train, AutoScoreCallback
+    cfg = load_train_config("configs/dpo_smollm2.yaml", "dpo")
+    outcome = train(cfg)
+
+Nothing heavy is imported until used, so the CLI and ``eval-anything --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AutoScoreCallback", "TrainConfig", "load_train_config", "train", "run_demo",
+]
+
+
+def train(cfg: Any, **kwargs: Any) -> Any:
+    """Run the trainer ``cfg.algorithm`` names (sft, rm, dpo, llf, critic)."""
+    from eval_anything.trainers import critic, dpo, llf, rm, sft
+
+    runners = {
+        "sft": sft.train_sft, "rm": rm.train_rm, "dpo": dpo.train_dpo,
+        "llf": llf.train_llf, "critic": critic.train_critic,
+    }
+    return runners[cfg.algorithm](cfg, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AutoScoreCallback":
+        from eval_anything.trainers.callback import AutoScoreCallback
+
+        return AutoScoreCallback
+    if name in ("TrainConfig", "load_train_config"):
+        from eval_anything.trainers import config
+
+        return getattr(config, name)
+    if name == "run_demo":
+        from eval_anything.trainers.demo import run_demo
+
+        return run_demo
+    raise AttributeError(f"module 'eval_anything.trainers' has no attribute {name!r}")

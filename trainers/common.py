@@ -62,12 +62,13 @@ def load_tokenizer(cfg: TrainConfig) -> Any:
 
 def is_vision_model(path: str) -> bool:
     import transformers
+    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
 
     try:
         config = transformers.AutoConfig.from_pretrained(path)
     except (OSError, ValueError):
         return False
-    return config.model_type in transformers.MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+    return config.model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
 
 
 def text_tokenizer(processing_class: Any) -> Any:
@@ -125,7 +126,7 @@ def trainer_arguments(cfg: TrainConfig, precision: Precision) -> dict[str, Any]:
         "logging_steps": t.logging_steps,
         "seed": t.seed,
         "max_length": t.max_length,
-        "gradient_checkpointing": t.gradient_checkpointing,
+        checkpointing_arg(): t.gradient_checkpointing,
         "report_to": "none",
         "use_cpu": precision.device == "cpu",
         **precision.trainer_flags(),
@@ -136,6 +137,19 @@ def trainer_arguments(cfg: TrainConfig, precision: Precision) -> dict[str, Any]:
     return args
 
 
+def checkpointing_arg() -> str:
+    """transformers 5.2x renamed ``gradient_checkpointing`` to ``activation_checkpointing``
+    (the old name still works, with a warning); use whichever this version has."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else (
+        "gradient_checkpointing"
+    )
+
+
 def make_config(config_cls: type, cfg: TrainConfig, args: dict[str, Any]) -> Any:
     """Build a TRL config, naming the YAML field when TRL refuses an argument."""
     try:
@@ -143,7 +157,9 @@ def make_config(config_cls: type, cfg: TrainConfig, args: dict[str, Any]) -> Any
     except TypeError as e:
         raise ConfigError(f"{cfg.where()}: field 'training.trl': {e}") from None
     except ValueError as e:
-        raise ConfigError(f"{cfg.where()}: {config_cls.__name__} refused the arguments: {e}") from None
+        raise ConfigError(
+            f"{cfg.where()}: {config_cls.__name__} refused the arguments: {e}"
+        ) from None
 
 
 def autoscore_callbacks(cfg: TrainConfig, run_id: str, base_model: str) -> list[Any]:

@@ -24,12 +24,14 @@ DATA_FORMATS = (
 )
 
 DEFAULT_CRITIQUE_TEMPLATE = (
-    "Here is a question and an answer to it.\n\nQuestion: {{ prompt }}\n\nAnswer: {{ response }}\n\n"
+    "Here is a question and an answer to it.\n\nQuestion: {{ prompt }}\n\n"
+    "Answer: {{ response }}\n\n"
     "Point out what is wrong or missing in the answer and say concretely how to improve it."
 )
 DEFAULT_REFINE_TEMPLATE = (
     "{{ prompt }}\n\nA first answer was:\n{{ response }}\n\nFeedback on that answer:\n"
-    "{{ critique }}\n\nWrite an improved answer that follows the feedback. Reply with the answer only."
+    "{{ critique }}\n\nWrite an improved answer that follows the feedback. "
+    "Reply with the answer only."
 )
 
 
@@ -108,7 +110,7 @@ class TrainingSection(_Section):
         default=False, description="TRL defaults to True; it costs ~20% speed and small models "
         "do not need the memory."
     )
-    resume: bool = Field(default=False, description="Resume from the last checkpoint in output_dir.")
+    resume: bool = Field(default=False, description="Resume from output_dir's last checkpoint.")
     trl: dict[str, Any] = Field(default_factory=dict, description="Passed verbatim to TRL.")
 
 
@@ -318,13 +320,15 @@ def training_run_id(cfg: TrainConfig) -> str:
     training keeps its id."""
     if cfg.training.run_id:
         return cfg.training.run_id
-    marker = cfg.output_dir / "training_run.json"
+    return persistent_run_id(cfg.output_dir, cfg.algorithm)
+
+
+def persistent_run_id(output_dir: Path, prefix: str) -> str:
+    """``output_dir/training_run.json`` holds the id; created on first use."""
+    marker = Path(output_dir) / "training_run.json"
     if marker.exists():
         return str(json.loads(marker.read_text(encoding="utf-8"))["training_run_id"])
-    run_id = f"{cfg.algorithm}-{uuid.uuid4().hex[:12]}"
+    run_id = f"{prefix}-{uuid.uuid4().hex[:12]}"
     marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(
-        json.dumps({"training_run_id": run_id, "algorithm": cfg.algorithm}, indent=2),
-        encoding="utf-8",
-    )
+    marker.write_text(json.dumps({"training_run_id": run_id}, indent=2), encoding="utf-8")
     return run_id

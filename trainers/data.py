@@ -32,12 +32,14 @@ _MEDIA_FIELDS = ("image", "audio", "video")
 
 @dataclass
 class Pair:
-    """One preference pair in plain text; ``images`` holds image paths for vision models."""
+    """One preference pair in plain text; ``images`` holds image paths for vision models and
+    ``system`` an optional system prompt (conversational rows only)."""
 
     prompt: str
     chosen: str
     rejected: str
     images: list[str] = field(default_factory=list)
+    system: str | None = None
 
 
 @dataclass
@@ -188,7 +190,9 @@ def to_completions(rows: list[dict[str, Any]], fmt: str, where: str) -> list[Com
         if fmt == "sft":
             completion = row.get("completion", row.get("response"))
             if completion is None:
-                raise ConfigError(f"{where}: row {i}: field 'completion' (or 'response') is missing")
+                raise ConfigError(
+                    f"{where}: row {i}: field 'completion' (or 'response') is missing"
+                )
             out.append(Completion(_message_text(_field(row, "prompt", where, i)), str(completion)))
         elif fmt == "feedback":
             out.append(Completion(str(row["prompt"]), str(_field(row, "refinement", where, i))))
@@ -202,9 +206,12 @@ def to_completions(rows: list[dict[str, Any]], fmt: str, where: str) -> list[Com
         elif fmt == "messages":
             msgs = _field(row, "messages", where, i)
             if not msgs or msgs[-1].get("role") != "assistant":
-                raise ConfigError(f"{where}: row {i}: field 'messages' must end with an assistant turn")
+                raise ConfigError(
+                    f"{where}: row {i}: field 'messages' must end with an assistant turn"
+                )
             user = [m for m in msgs[:-1] if m.get("role") == "user"]
-            out.append(Completion(_message_text(user[-1:] or [{"content": ""}]), _message_text(msgs)))
+            prompt = _message_text(user[-1:] or [{"content": ""}])
+            out.append(Completion(prompt, _message_text(msgs)))
         else:
             raise ConfigError(
                 f"{where}: field 'data.format': {fmt!r} rows cannot train SFT; use one of "
@@ -229,8 +236,9 @@ def to_critique_completions(
     return out
 
 
-def _user(text: str) -> list[dict[str, str]]:
-    return [{"role": "user", "content": text}]
+def _user(text: str, system: str | None = None) -> list[dict[str, str]]:
+    head = [{"role": "system", "content": system}] if system else []
+    return [*head, {"role": "user", "content": text}]
 
 
 def _assistant(text: str) -> list[dict[str, str]]:
@@ -243,12 +251,16 @@ def pairs_dataset(pairs: list[Pair], conversational: bool) -> Any:
 
     if conversational:
         rows = [
-            {"prompt": _user(p.prompt), "chosen": _assistant(p.chosen),
+            {"prompt": _user(p.prompt, p.system), "chosen": _assistant(p.chosen),
              "rejected": _assistant(p.rejected)}
             for p in pairs
         ]
     else:
-        rows = [{"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in pairs]
+        rows = [
+            {"prompt": f"{p.system}\n\n{p.prompt}" if p.system else p.prompt,
+             "chosen": p.chosen, "rejected": p.rejected}
+            for p in pairs
+        ]
     if any(p.images for p in pairs):
         from PIL import Image
 

@@ -107,6 +107,15 @@ def build_dpo_trainer(
         callbacks=[*(callbacks or []),
                    *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))],
     )
+    kept = len(trainer.train_dataset)
+    if kept == 0:
+        raise ConfigError(
+            f"{cfg.where()}: field 'training.max_length' ({cfg.training.max_length}) is shorter "
+            f"than the prompt of every pair, so TRL dropped all {len(pairs)}; raise it"
+        )
+    if kept < len(pairs):
+        log.warning("%d of %d pairs were longer than training.max_length=%s and were dropped",
+                    len(pairs) - kept, len(pairs), cfg.training.max_length)
     return trainer, precision, run_id
 
 

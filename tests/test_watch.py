@@ -1,0 +1,104 @@
+"""``watch``: checkpoints written by a separate process are scored once each, in step order, and
+a restarted watcher scores nothing twice."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eval_anything.trainers.checkpoint_scoring import ScoreSettings
+from eval_anything.trainers.watch import Watcher, find_checkpoints, is_complete, missing_parts
+
+WRITER = """
+import shutil, sys, time
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from tiny import build_tiny_llama
+root = Path({root!r})
+for step in (10, 20, 30):
+    tmp = root / f"staging-{{step}}"
+    build_tiny_llama(tmp, seed=step)
+    dest = root / f"checkpoint-{{step}}"
+    dest.mkdir()
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
+                 "generation_config.json", "model.safetensors"):
+        if (tmp / name).exists():
+            shutil.copy(tmp / name, dest / name)  # the weights land last, as a slow writer's would
+            time.sleep(0.2)
+    shutil.rmtree(tmp)
+    time.sleep(1.0)
+"""
+
+
+@pytest.mark.slow
+def test_watch_scores_checkpoints_of_another_process_once(tmp_path: Path) -> None:
+    root = tmp_path / "ckpts"
+    root.mkdir()
+    tests = str(Path(__file__).resolve().parent)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER.format(tests=tests, root=str(root))])
+    settings = ScoreSettings(tasks=["starter_gen"], limit=2, push=False)
+    seen: list[int] = []
+    watcher = Watcher(root, settings, settle_s=0.5, on_outcome=lambda o: seen.append(o.step))
+    try:
+        outcomes = watcher.run(poll_s=0.3, until=lambda: writer.poll() is not None)
+    finally:
+        writer.wait(timeout=120)
+    assert writer.returncode == 0
+    assert seen == [10, 20, 30]  # each once, in step order
+    assert all(o.status == "scored" for o in outcomes), [o.error for o in outcomes]
+    ledger = json.loads((root / ".eval_anything" / "ledger.json").read_text())
+    assert sorted(ledger["checkpoints"]) == ["checkpoint-10", "checkpoint-20", "checkpoint-30"]
+    run_dirs = {o.run_dir for o in outcomes}
+    assert len(run_dirs) == 3
+
+    # a restart with the same folder scores nothing again
+    again = Watcher(root, settings, settle_s=0.0)
+    assert again.pending() == []
+    assert again.run(once=True) == []
+    assert again.scorer.training_run_id == watcher.scorer.training_run_id
+
+
+def test_only_complete_checkpoints_count(tmp_path: Path) -> None:
+    (tmp_path / "checkpoint-2").mkdir()
+    (tmp_path / "checkpoint-2" / "config.json").write_text("{}")
+    (tmp_path / "checkpoint-10").mkdir()
+    (tmp_path / "checkpoint-10" / "config.json").write_text("{}")
+    (tmp_path / "checkpoint-10" / "model.safetensors.index.json").write_text(
+        json.dumps({"weight_map": {"a": "model-1.safetensors", "b": "model-2.safetensors"}})
+    )
+    (tmp_path / "checkpoint-10" / "model-1.safetensors").write_bytes(b"x")
+    (tmp_path / "tmp-checkpoint-3").mkdir()
+    (tmp_path / "notes.txt").write_text("not a checkpoint")
+
+    found = find_checkpoints(tmp_path)
+    assert [c.step for c in found] == [2, 10]  # numeric order, other names ignored
+    assert missing_parts(found[0].path) == ["weights (model.safetensors or an index)"]
+    assert missing_parts(found[1].path) == ["model-2.safetensors"]
+    (tmp_path / "checkpoint-10" / "model-2.safetensors").write_bytes(b"y")
+    assert missing_parts(found[1].path) == []
+    assert is_complete(found[1].path, settle_s=0.0)
+    assert not is_complete(found[1].path, settle_s=3600.0)  # just written: not settled yet
+    assert [c.step for c in find_checkpoints(tmp_path, r"step_(\d+)")] == []
+
+
+def test_failed_checkpoint_is_reported_and_the_next_scored(
+    tmp_path: Path, tiny_llama: Path
+) -> None:
+    import shutil
+
+    root = tmp_path / "ckpts"
+    shutil.copytree(tiny_llama, root / "checkpoint-1")
+    shutil.copytree(tiny_llama, root / "checkpoint-2")
+    (root / "checkpoint-1" / "model.safetensors").write_bytes(b"corrupt")
+    watcher = Watcher(root, ScoreSettings(tasks=["starter_gen"], limit=1, push=False),
+                      settle_s=0.0)
+    outcomes = watcher.run(once=True)
+    assert [(o.step, o.status) for o in outcomes] == [(1, "failed"), (2, "scored")]
+    assert outcomes[0].error
+    assert Watcher(root, watcher.scorer.settings, settle_s=0.0).pending() == []  # not retried
+    retry = Watcher(root, watcher.scorer.settings, settle_s=0.0, retry_failed=True)
+    assert [c.step for c in retry.pending()] == [1]

@@ -1,0 +1,334 @@
+"""``train llf``: learning from language feedback.
+
+Stages, each writing JSONL under the work dir (default ``output_dir/llf``) as it goes:
+
+1. ``sample``   the policy answers every prompt              -> responses.jsonl
+2. ``critique`` the critic (any adapter, role ``critic``) critiques each answer with
+                refinement suggestions (``llf.critique_template``) -> critiques.jsonl
+3. ``refine``   the policy rewrites its answer given the critique  -> refinements.jsonl
+4. ``pairs``    (refinement chosen, original rejected)            -> pairs.jsonl
+5. ``dpo``      DPO on the pairs (the ``dpo`` and ``training`` sections), auto-scored
+
+A rerun resumes: rows already written are kept (each row stores the sha256 of what it was made
+from, so a row whose input changed is redone), finished stages are skipped, and the DPO stage
+continues from its last checkpoint. ``state.json`` records each stage's settings; changing a
+template or a binding after a stage ran is refused with the file to delete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eval_anything.content import TextPart
+from eval_anything.models.base import GenerateRequest, GenerationConfig, ModelAdapter
+from eval_anything.results import atomic_write_text
+from eval_anything.trainers.config import (
+    ConfigError,
+    GenerationSection,
+    RoleBinding,
+    TrainConfig,
+)
+
+log = logging.getLogger(__name__)
+
+STAGES = ("sample", "critique", "refine", "pairs", "dpo")
+FILES = {
+    "sample": "responses.jsonl", "critique": "critiques.jsonl",
+    "refine": "refinements.jsonl", "pairs": "pairs.jsonl",
+}
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class LLFOutcome:
+    workdir: Path
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    train: Any = None
+
+
+class StageFile:
+    """A JSONL file of rows keyed by ``id``; appended and fsynced batch by batch."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[str, dict[str, Any]] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a torn last line from a kill
+                self.rows[str(row["id"])] = row
+
+    def append(self, rows: list[dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as f:
+            if f.tell() > 0:
+                with self.path.open("rb") as r:
+                    r.seek(-1, os.SEEK_END)
+                    if r.read(1) != b"\n":
+                        f.write("\n")
+            f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+            f.flush()
+            os.fsync(f.fileno())
+        for r in rows:
+            self.rows[str(r["id"])] = r
+
+
+def load_prompts(cfg: TrainConfig) -> list[tuple[str, str]]:
+    """(id, prompt) from ``data.train``: rows with ``prompt`` (and optional ``id``) or Samples."""
+    from eval_anything.trainers.data import read_rows
+
+    assert cfg.data is not None
+    out = []
+    for i, row in enumerate(read_rows(cfg.data.train, cfg.data.limit)):
+        if "prompt" in row:
+            out.append((str(row.get("id", i)), str(row["prompt"])))
+        elif "input" in row:
+            from eval_anything.sample import Sample
+
+            s = Sample.model_validate(row)
+            out.append((s.id, s.text))
+        else:
+            raise ConfigError(
+                f"{cfg.data.train}: row {i}: field 'prompt' is missing (LLF needs prompts)"
+            )
+    if len({i for i, _ in out}) != len(out):
+        raise ConfigError(f"{cfg.data.train}: prompt ids are not unique")
+    return out
+
+
+def render(template: str, **values: str) -> str:
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(autoescape=False).from_string(template).render(**values).strip()
+
+
+def generation(section: GenerationSection) -> GenerationConfig:
+    return GenerationConfig(**section.model_dump())
+
+
+class LLFPipeline:
+    """The five stages over one config; adapters are built lazily and closed before DPO."""
+
+    def __init__(
+        self, cfg: TrainConfig, policy: ModelAdapter | None = None,
+        critic: ModelAdapter | None = None, callbacks: list[Any] | None = None,
+    ) -> None:
+        if cfg.llf is None:
+            raise ConfigError(f"{cfg.where()}: field 'llf' is required for 'train llf'")
+        self.cfg = cfg
+        self.llf = cfg.llf
+        self.workdir = Path(self.llf.workdir) if self.llf.workdir else cfg.output_dir / "llf"
+        self._policy, self._critic = policy, critic
+        self.callbacks = callbacks
+        self.state_path = self.workdir / "state.json"
+        self.state: dict[str, Any] = (
+            json.loads(self.state_path.read_text(encoding="utf-8"))
+            if self.state_path.exists() else {}
+        )
+        self.outcome = LLFOutcome(self.workdir)
+
+    # ------------------------------------------------------------------ bindings
+
+    def policy_binding(self) -> RoleBinding:
+        if self.llf.policy is not None:
+            return self.llf.policy
+        from eval_anything.trainers.common import resolve_model_path
+
+        path = resolve_model_path(self.cfg.model.path)
+        return RoleBinding(model="hf", model_args={"pretrained": path})
+
+    def _adapter(self, role: str) -> ModelAdapter:
+        from eval_anything.runner import build_adapter
+
+        if role == "policy":
+            if self._policy is None:
+                b = self.policy_binding()
+                self._policy = build_adapter(b.model, dict(b.model_args))
+            return self._policy
+        if self._critic is None:
+            self._critic = build_adapter(self.llf.critic.model, dict(self.llf.critic.model_args))
+        return self._critic
+
+    def close_adapters(self) -> None:
+        for a in (self._policy, self._critic):
+            if a is not None:
+                a.close()
+        self._policy = self._critic = None
+
+    # ------------------------------------------------------------------ state
+
+    def settings_of(self, stage: str) -> str:
+        """What decides a stage's rows besides their inputs."""
+        llf = self.llf
+        parts: dict[str, Any] = {"stage": stage}
+        if stage in ("sample", "refine"):
+            parts["policy"] = self.policy_binding().model_dump(mode="json")
+            parts["gen"] = (llf.sample if stage == "sample" else llf.refine).model_dump()
+        if stage == "critique":
+            parts.update(critic=llf.critic.model_dump(mode="json"), gen=llf.critique.model_dump(),
+                         template=llf.critique_template)
+        if stage == "refine":
+            parts["template"] = llf.refine_template
+        return sha(json.dumps(parts, sort_keys=True, default=str))
+
+    def check_settings(self, stage: str) -> None:
+        old = self.state.get(stage, {}).get("settings")
+        if old is not None and old != self.settings_of(stage):
+            later = [FILES[s] for s in STAGES[STAGES.index(stage):] if s in FILES]
+            raise ConfigError(
+                f"{self.cfg.where()}: the llf settings of stage {stage!r} changed since "
+                f"{self.workdir} was written; delete {', '.join(later)} and state.json there to "
+                "redo it (or use a new llf.workdir)"
+            )
+
+    def mark(self, stage: str, complete: bool, n: int) -> None:
+        entry = {"settings": self.settings_of(stage) if stage in FILES else None,
+                 "complete": complete, "n": n}
+        self.state[stage] = entry
+        atomic_write_text(self.state_path, json.dumps(self.state, indent=2))
+
+    # ------------------------------------------------------------------ stages
+
+    def generate_stage(
+        self, stage: str, role: str, gen: GenerationSection,
+        todo: list[tuple[str, str, str]],  # (id, request text, input hash)
+        make_row: Callable[[str, str, str], dict[str, Any]],
+    ) -> StageFile:
+        """Run one generation stage over the rows not yet (validly) done."""
+        self.check_settings(stage)
+        out = StageFile(self.workdir / FILES[stage])
+        missing = [t for t in todo if out.rows.get(t[0], {}).get("input_sha") != t[2]]
+        if not missing:
+            log.info("llf stage %s: %d rows already done", stage, len(todo))
+        failures = 0
+        cfg_gen = generation(gen)
+        size = max(1, self.llf.batch_size)
+        for start in range(0, len(missing), size):
+            batch = missing[start : start + size]
+            adapter = self._adapter(role)
+            requests = [GenerateRequest.from_parts([TextPart(text=text)], gen=cfg_gen)
+                        for _, text, _ in batch]
+            outputs = adapter.generate(requests)
+            rows = []
+            for (rid, _, input_sha), o in zip(batch, outputs, strict=True):
+                if o.error or not o.text.strip():
+                    failures += 1
+                    log.warning("llf stage %s: row %s failed: %s", stage, rid, o.error or "empty")
+                    continue
+                rows.append(make_row(rid, o.text.strip(), input_sha))
+            out.append(rows)
+        done = sum(1 for t in todo if out.rows.get(t[0], {}).get("input_sha") == t[2])
+        self.outcome.counts[stage] = done
+        self.outcome.failures[stage] = failures
+        self.mark(stage, complete=failures == 0, n=done)
+        return out
+
+    def run(self, until: str | None = None) -> LLFOutcome:
+        if until is not None and until not in STAGES:
+            raise ConfigError(f"--until {until!r}: choose one of {', '.join(STAGES)}")
+        last = STAGES.index(until) if until else len(STAGES) - 1
+        prompts = dict(load_prompts(self.cfg))
+        responses = self.generate_stage(
+            "sample", "policy", self.llf.sample,
+            [(i, p, sha(p)) for i, p in prompts.items()],
+            lambda i, text, h: {"id": i, "prompt": prompts[i], "response": text, "input_sha": h},
+        ).rows
+        if last < 1:
+            return self._finish()
+        crit_in = {i: render(self.llf.critique_template, prompt=prompts[i],
+                             response=r["response"]) for i, r in responses.items() if i in prompts}
+        critiques = self.generate_stage(
+            "critique", "critic", self.llf.critique,
+            [(i, text, sha(text)) for i, text in crit_in.items()],
+            lambda i, text, h: {"id": i, "critique": text, "input_sha": h},
+        ).rows
+        if last < 2:
+            return self._finish()
+        ref_in = {
+            i: render(self.llf.refine_template, prompt=prompts[i],
+                      response=responses[i]["response"], critique=c["critique"])
+            for i, c in critiques.items() if i in responses and i in crit_in
+            and c.get("input_sha") == sha(crit_in[i])
+        }
+        refinements = self.generate_stage(
+            "refine", "policy", self.llf.refine,
+            [(i, text, sha(text)) for i, text in ref_in.items()],
+            lambda i, text, h: {"id": i, "refinement": text, "input_sha": h},
+        ).rows
+        self.close_adapters()
+        if last < 3:
+            return self._finish()
+        pairs = self.pairs_stage(prompts, responses, refinements, ref_in)
+        if last < 4:
+            return self._finish()
+        self.outcome.train = self.dpo_stage(pairs)
+        return self._finish()
+
+    def pairs_stage(
+        self, prompts: dict[str, str], responses: dict[str, Any], refinements: dict[str, Any],
+        ref_in: dict[str, str],
+    ) -> list[Any]:
+        """(refinement chosen, original rejected); a refinement equal to the original is dropped."""
+        from eval_anything.trainers.data import Pair
+
+        rows, pairs, same = [], [], 0
+        for i in prompts:
+            ref = refinements.get(i)
+            if ref is None or i not in ref_in or ref.get("input_sha") != sha(ref_in[i]):
+                continue
+            original = responses[i]["response"]
+            if " ".join(ref["refinement"].split()) == " ".join(original.split()):
+                same += 1
+                continue
+            rows.append({"id": i, "prompt": prompts[i], "chosen": ref["refinement"],
+                         "rejected": original})
+            pairs.append(Pair(prompts[i], ref["refinement"], original))
+        atomic_write_text(self.workdir / FILES["pairs"],
+                          "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        self.outcome.counts["pairs"] = len(rows)
+        if same:
+            self.outcome.skipped["pairs"] = f"{same} refinements equal to their original dropped"
+        self.mark("pairs", complete=True, n=len(rows))
+        return pairs
+
+    def dpo_stage(self, pairs: list[Any]) -> Any:
+        from eval_anything.trainers.dpo import train_dpo
+
+        if self.state.get("dpo", {}).get("complete"):
+            self.outcome.skipped["dpo"] = "already trained"
+            return None
+        if not pairs:
+            raise ConfigError(f"{self.workdir}: the llf pairs stage produced no pairs to train on")
+        resume = any(self.cfg.output_dir.glob("checkpoint-*"))
+        resume = resume or self.cfg.training.resume
+        training = self.cfg.training.model_copy(update={"resume": resume})
+        cfg = self.cfg.model_copy(update={"training": training})
+        result = train_dpo(cfg, pairs, self.callbacks)
+        self.mark("dpo", complete=True, n=result.global_step)
+        return result
+
+    def _finish(self) -> LLFOutcome:
+        self.close_adapters()
+        return self.outcome
+
+
+def train_llf(
+    cfg: TrainConfig, policy: ModelAdapter | None = None, critic: ModelAdapter | None = None,
+    until: str | None = None, callbacks: list[Any] | None = None,
+) -> LLFOutcome:
+    """Run (or resume) the LLF stages up to ``until`` (default: all, DPO included)."""
+    return LLFPipeline(cfg, policy, critic, callbacks).run(until)

@@ -1,0 +1,80 @@
+"""``train rm``: a reward model (sequence classifier, one logit) with TRL's RewardTrainer.
+
+Trained on the same preference formats as DPO (Bradley-Terry loss on chosen vs rejected). A
+reward model is not a generator: auto-scoring applies to it only through tasks that load it as a
+judge, so ``autoscore.tasks`` is usually empty here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eval_anything.trainers.common import (
+    TrainOutcome,
+    autoscore_callbacks,
+    load_policy,
+    load_tokenizer,
+    make_config,
+    peft_config,
+    prepare,
+    resolve_model_path,
+    run_trainer,
+    text_tokenizer,
+    trainer_arguments,
+)
+from eval_anything.trainers.config import ConfigError, TrainConfig
+from eval_anything.trainers.data import Pair, use_chat
+from eval_anything.trainers.dpo import load_pairs
+
+
+def reward_dataset(pairs: list[Pair], conversational: bool) -> Any:
+    """TRL's reward format: the prompt folded into chosen/rejected ("implicit prompt")."""
+    import datasets
+
+    if conversational:
+        rows = [
+            {"chosen": [{"role": "user", "content": p.prompt},
+                        {"role": "assistant", "content": p.chosen}],
+             "rejected": [{"role": "user", "content": p.prompt},
+                          {"role": "assistant", "content": p.rejected}]}
+            for p in pairs
+        ]
+    else:
+        rows = [{"chosen": f"{p.prompt}\n{p.chosen}", "rejected": f"{p.prompt}\n{p.rejected}"}
+                for p in pairs]
+    return datasets.Dataset.from_list(rows)
+
+
+def build_rm_trainer(
+    cfg: TrainConfig, pairs: list[Pair] | None = None, callbacks: list[Any] | None = None
+) -> tuple[Any, Any, str]:
+    from trl import RewardConfig, RewardTrainer
+
+    precision, run_id = prepare(cfg)
+    pairs = load_pairs(cfg) if pairs is None else pairs
+    if not pairs:
+        raise ConfigError(f"{cfg.where()}: no preference pairs to train on")
+    if any(p.images for p in pairs):
+        raise ConfigError(f"{cfg.where()}: field 'data.train': the reward trainer is text-only")
+    tokenizer = text_tokenizer(load_tokenizer(cfg))
+    assert cfg.data is not None
+    model = load_policy(cfg, head="reward")
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    trainer = RewardTrainer(
+        model=model,
+        args=make_config(RewardConfig, cfg, trainer_arguments(cfg, precision)),
+        train_dataset=reward_dataset(pairs, use_chat(cfg.data.chat, tokenizer)),
+        processing_class=tokenizer,
+        peft_config=peft_config(cfg, task_type="SEQ_CLS"),
+        callbacks=[*(callbacks or []),
+                   *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))],
+    )
+    return trainer, precision, run_id
+
+
+def train_rm(
+    cfg: TrainConfig, pairs: list[Pair] | None = None, callbacks: list[Any] | None = None
+) -> TrainOutcome:
+    trainer, precision, run_id = build_rm_trainer(cfg, pairs, callbacks)
+    return run_trainer(cfg, trainer, precision, run_id)
