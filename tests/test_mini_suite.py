@@ -126,6 +126,7 @@ def test_mini_suite_end_to_end_with_a_faithful_agent(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~30 s alone; a busy shared machine can stretch it many times
 def test_mini_suite_with_the_real_smollm2_agent(tmp_path: Path) -> None:
     """The bundled SmolLM2-135M writes the sections and instructions; defaults judge them."""
     import importlib.util
