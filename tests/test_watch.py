@@ -102,3 +102,24 @@ def test_failed_checkpoint_is_reported_and_the_next_scored(
     assert Watcher(root, watcher.scorer.settings, settle_s=0.0).pending() == []  # not retried
     retry = Watcher(root, watcher.scorer.settings, settle_s=0.0, retry_failed=True)
     assert [c.step for c in retry.pending()] == [1]
+
+
+@pytest.mark.slow
+def test_watch_cli_once(tmp_path: Path, tiny_llama: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from eval_anything.cli import app
+
+    root = tmp_path / "ckpts"
+    shutil.copytree(tiny_llama, root / "checkpoint-7")
+    args = ["watch", str(root), "--tasks", "starter_gen", "--limit", "1", "--once",
+            "--no-push", "--settle", "0", "--training-run-id", "ext-run"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "step 7 (checkpoint-7): starter_gen/exact_match" in first.output
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0 and "step 7" not in second.output  # scored once
+    ledger = json.loads((root / ".eval_anything" / "ledger.json").read_text())
+    assert ledger["training_run_id"] == "ext-run"

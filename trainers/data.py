@@ -44,8 +44,11 @@ class Pair:
 
 @dataclass
 class Completion:
+    """One supervised row; ``system`` is an optional system prompt (as in :class:`Pair`)."""
+
     prompt: str
     completion: str
+    system: str | None = None
 
 
 def read_rows(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
@@ -273,9 +276,11 @@ def completions_dataset(items: list[Completion], conversational: bool) -> Any:
     import datasets
 
     if conversational:
-        rows = [{"prompt": _user(c.prompt), "completion": _assistant(c.completion)} for c in items]
+        rows = [{"prompt": _user(c.prompt, c.system), "completion": _assistant(c.completion)}
+                for c in items]
     else:
-        rows = [{"prompt": c.prompt, "completion": c.completion} for c in items]
+        rows = [{"prompt": f"{c.system}\n\n{c.prompt}" if c.system else c.prompt,
+                 "completion": c.completion} for c in items]
     return datasets.Dataset.from_list(rows)
 
 

