@@ -9,6 +9,7 @@ ours / plain so that load from other processes hits both alike; the figure is th
     python benchmarks/dpo_step.py                       # SmolLM2-135M, 4 pairs of 82 tokens
     python benchmarks/dpo_step.py --model DIR --steps 3 --rounds 2 --json out.json
     python benchmarks/dpo_step.py --trl-defaults        # also one step with TRL's own defaults
+    python benchmarks/dpo_step.py --fused-head          # also ours with TRL's chunked LM head
 """
 
 from __future__ import annotations
@@ -67,14 +68,14 @@ class StepTimer(TrainerCallback):
 
 
 def ours(model: str, pairs: list[Pair], batch: int, steps: int, out: Path,
-         extra: dict[str, Any] | None = None) -> list[float]:
+         extra: dict[str, Any] | None = None, lm_head: str = "auto") -> list[float]:
     """Per-step seconds of our configured DPO trainer (first step dropped as warm-up)."""
     overrides = {
         "model.path": model, "data.train": "benchmark pairs",
         "training.output_dir": str(out), "training.max_steps": steps + 1,
         "training.save_steps": 10_000, "training.per_device_train_batch_size": batch,
         "training.logging_steps": 10_000, "training.learning_rate": 1e-6,
-        "dpo.precompute_ref_log_probs": True,
+        "dpo.precompute_ref_log_probs": True, "dpo.lm_head": lm_head,
         "training.trl": {"disable_tqdm": True, "save_strategy": "no", **(extra or {})},
     }
     cfg = load_train_config(None, "dpo", overrides)
@@ -148,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trl-defaults", action="store_true",
                     help="also time one step with DPOConfig's own defaults (bf16=True, "
                          "gradient checkpointing, no precompute)")
+    ap.add_argument("--fused-head", action="store_true",
+                    help="also time ours with TRL's chunked LM head (dpo.lm_head=fused)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
@@ -157,15 +160,19 @@ def main(argv: list[str] | None = None) -> int:
     precision = choose_precision("auto")
     ours_t: list[float] = []
     plain_t: list[float] = []
+    fused_t: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             ours_t += ours(model_dir, pairs, args.batch, args.steps, Path(tmp) / f"ours-{r}")
             plain_t += plain(model_dir, pairs, args.batch, args.steps, precision.name == "bf16")
+            if args.fused_head:
+                fused_t += ours(model_dir, pairs, args.batch, args.steps, Path(tmp) / f"f-{r}",
+                                lm_head="fused")
         defaults_t = None
         if args.trl_defaults:
             defaults_t = ours(model_dir, pairs, args.batch, 1, Path(tmp) / "defaults",
                               extra={"bf16": True, "activation_checkpointing": True,
-                                     "precompute_ref_log_probs": False})
+                                     "precompute_ref_log_probs": False}, lm_head="fused")
     result = {
         "model": args.model, "precision": precision.name, "precision_reason": precision.reason,
         "threads": torch.get_num_threads(), "batch_pairs": args.batch,
@@ -175,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         "ours_steps": [round(t, 3) for t in ours_t], "plain_steps": [round(t, 3) for t in plain_t],
     }
     result["ratio"] = result["ours_s_per_step"] / result["plain_s_per_step"]
+    if fused_t:
+        result["ours_fused_head_s_per_step"] = statistics.median(fused_t)
     if defaults_t:
         result["trl_defaults_s_per_step"] = statistics.median(defaults_t)
     print(json.dumps(result, indent=2))

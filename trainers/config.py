@@ -124,6 +124,12 @@ class DPOSection(_Section):
         description="'auto': precompute when training sees each pair at least once (then the "
         "reference forward is done once per pair instead of once per step).",
     )
+    lm_head: Literal["auto", "fused", "full"] = Field(
+        default="auto",
+        description="How log-probs are computed: 'fused' is TRL's chunked LM head, 'full' the "
+        "model's own head with the logits materialized; 'auto': full on a CPU (TRL's chunked "
+        "head has no CPU kernel and runs its backward in float32), fused elsewhere.",
+    )
 
     @field_validator("loss_type", mode="before")
     @classmethod

@@ -77,6 +77,27 @@ def dpo_arguments(cfg: TrainConfig, precision: Precision, n_pairs: int) -> dict[
     return args
 
 
+def use_full_logits(trainer: Any, choice: str, precision: Precision) -> bool:
+    """Swap TRL's chunked LM head for full logits where that is faster (see ``cpu_lm_head``)."""
+    from eval_anything.trainers.cpu_lm_head import use_full_logits_head
+
+    if choice == "fused" or (choice == "auto" and precision.device != "cpu"):
+        return False
+    outputs = ("log_probs", "entropy", "mean_logits", "is_top1")
+    if getattr(trainer.args, "use_weighting", False):
+        outputs += ("log_sum_sq_probs",)
+    policy = trainer.model
+    if hasattr(policy, "get_base_model"):
+        policy = policy.get_base_model()
+    done = use_full_logits_head(policy, outputs)
+    if trainer.ref_model is not None:
+        use_full_logits_head(trainer.ref_model)
+    if done:
+        log.info("DPO log-probs from full logits (dpo.lm_head=%s, device %s)", choice,
+                 precision.device)
+    return done
+
+
 def build_dpo_trainer(
     cfg: TrainConfig,
     pairs: list[Pair] | None = None,
@@ -107,6 +128,7 @@ def build_dpo_trainer(
         callbacks=[*(callbacks or []),
                    *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))],
     )
+    use_full_logits(trainer, cfg.dpo.lm_head, precision)
     kept = len(trainer.train_dataset)
     if kept == 0:
         raise ConfigError(
