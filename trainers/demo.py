@@ -58,6 +58,7 @@ class DemoSettings:
     loss_type: tuple[str, ...] = ("sigmoid", "sft")
     loss_weights: tuple[float, ...] | None = None
     max_length: int = 384
+    precision: str = "auto"  # from the hardware; "fp32" reproduces a CPU without bf16
     store: str | None = None
     push: bool = True
     score_batch_size: int = 8
@@ -156,6 +157,9 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Dem
 
     if settings.algorithm not in ("sft", "dpo"):
         raise ValueError(f"option 'algorithm' is {settings.algorithm!r}; use 'sft' or 'dpo'")
+    if settings.precision not in ("auto", "fp32", "bf16", "fp16"):
+        raise ValueError(f"option 'precision' is {settings.precision!r}; use auto, fp32, bf16 "
+                         "or fp16")
     started = time.perf_counter()
     phases: dict[str, float] = {}
     work = Path(settings.workdir)
@@ -233,7 +237,7 @@ def train_config(settings: DemoSettings, base_dir: str, output_dir: Path, run_id
             "max_steps": settings.max_steps, "save_steps": settings.save_steps,
             "per_device_train_batch_size": settings.batch_size,
             "learning_rate": settings.learning_rate, "max_length": settings.max_length,
-            "logging_steps": 1, "trl": {"disable_tqdm": True},
+            "precision": settings.precision, "logging_steps": 1, "trl": {"disable_tqdm": True},
         },
     }
     if settings.algorithm == "dpo":

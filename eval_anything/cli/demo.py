@@ -21,6 +21,9 @@ def demo_command(
     max_steps: Annotated[int, typer.Option(help="Training steps.")] = 40,
     save_steps: Annotated[int, typer.Option(help="Checkpoint (and score) every N steps.")] = 10,
     learning_rate: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-5,
+    precision: Annotated[
+        str, typer.Option(help="Training precision: auto (from the hardware), fp32, bf16, fp16.")
+    ] = "auto",
     limit: Annotated[int | None, typer.Option(help="Score at most N items.")] = None,
     store: Annotated[
         str | None, typer.Option(help="Store URL or SQLite path (default: the local store).")
@@ -36,8 +39,8 @@ def demo_command(
 
     settings = DemoSettings(
         workdir=workdir, base=base, algorithm=algorithm, max_steps=max_steps,
-        save_steps=save_steps, learning_rate=learning_rate, limit=limit, store=store,
-        push=not no_push,
+        save_steps=save_steps, learning_rate=learning_rate, precision=precision, limit=limit,
+        store=store, push=not no_push,
     )
     with user_errors():
         report = run_demo(settings, echo=lambda line: console.print(line, highlight=False))
