@@ -35,7 +35,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy eval_anything
+	$(BIN)/mypy eval_anything trainers leaderboard
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache runs

@@ -179,7 +179,7 @@ class CheckpointScorer:
     def _outcome(
         self, name: str, job: ScoreJob, run_dir: Path, error: str | None, seconds: float
     ) -> ScoreOutcome:
-        base = {
+        base: dict[str, Any] = {
             "name": name, "checkpoint": job.checkpoint, "step": job.step,
             "run_dir": str(run_dir), "seconds": round(seconds, 2),
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -252,6 +252,7 @@ def pairs_dataset(pairs: list[Pair], conversational: bool) -> Any:
     """A ``datasets.Dataset`` in TRL's preference format."""
     import datasets
 
+    rows: list[dict[str, Any]]
     if conversational:
         rows = [
             {"prompt": _user(p.prompt, p.system), "chosen": _assistant(p.chosen),
@@ -275,6 +276,7 @@ def pairs_dataset(pairs: list[Pair], conversational: bool) -> Any:
 def completions_dataset(items: list[Completion], conversational: bool) -> Any:
     import datasets
 
+    rows: list[dict[str, Any]]
     if conversational:
         rows = [{"prompt": _user(c.prompt, c.system), "completion": _assistant(c.completion)}
                 for c in items]

@@ -83,7 +83,7 @@ def use_full_logits(trainer: Any, choice: str, precision: Precision) -> bool:
 
     if choice == "fused" or (choice == "auto" and precision.device != "cpu"):
         return False
-    outputs = ("log_probs", "entropy", "mean_logits", "is_top1")
+    outputs: tuple[str, ...] = ("log_probs", "entropy", "mean_logits", "is_top1")
     if getattr(trainer.args, "use_weighting", False):
         outputs += ("log_sum_sq_probs",)
     policy = trainer.model
@@ -129,7 +129,7 @@ def build_dpo_trainer(
                    *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))],
     )
     use_full_logits(trainer, cfg.dpo.lm_head, precision)
-    kept = len(trainer.train_dataset)
+    kept = len(trainer.train_dataset)  # type: ignore[arg-type]  # a map-style Dataset here
     if kept == 0:
         raise ConfigError(
             f"{cfg.where()}: field 'training.max_length' ({cfg.training.max_length}) is shorter "

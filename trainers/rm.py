@@ -31,6 +31,7 @@ def reward_dataset(pairs: list[Pair], conversational: bool) -> Any:
     """TRL's reward format: the prompt folded into chosen/rejected ("implicit prompt")."""
     import datasets
 
+    rows: list[dict[str, Any]]
     if conversational:
         rows = [
             {"chosen": [{"role": "user", "content": p.prompt},
