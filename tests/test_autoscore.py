@@ -79,6 +79,7 @@ def test_user_trainer_gets_every_checkpoint_scored(tmp_path: Path, tiny_llama: P
         assert (results.lineage.training_run_id, results.lineage.step) == ("user-run", o.step)
         assert results.lineage.checkpoint_path == str((tmp_path / "out" / o.name).resolve())
         assert "starter_gen/exact_match" in o.metrics
+        assert o.primary == ["starter_gen/exact_match"]  # what train/watch print per checkpoint
         assert o.pushed_run_id == results.run_id  # pushed to the store
     ledger = json.loads((tmp_path / "scores" / "ledger.json").read_text())
     assert ledger["training_run_id"] == "user-run"

@@ -74,6 +74,9 @@ class ScoreOutcome(BaseModel):
     run_dir: str
     run_id: str | None = None
     metrics: dict[str, float] = Field(default_factory=dict, description="'task/metric' -> value.")
+    primary: list[str] = Field(
+        default_factory=list, description="The keys of ``metrics`` that are tasks' primary metrics."
+    )
     error: str | None = None
     pushed_run_id: str | None = None
     push_note: str | None = None
@@ -192,8 +195,16 @@ class CheckpointScorer:
             extra = json.loads((run_dir / OUTCOME_FILE).read_text(encoding="utf-8"))
         return ScoreOutcome(
             status="scored", run_id=results.run_id, metrics=flat_metrics(results),
+            primary=[f"{t}/{tr.primary_metric}" for t, tr in results.tasks.items()
+                     if tr.primary_metric in tr.metrics],
             pushed_run_id=extra.get("pushed_run_id"), push_note=extra.get("push_note"), **base,
         )
+
+
+def headline(outcome: ScoreOutcome) -> dict[str, float]:
+    """The primary metric of each task (all metrics when the results name none)."""
+    keys = [k for k in outcome.primary if k in outcome.metrics]
+    return {k: outcome.metrics[k] for k in keys} if keys else dict(outcome.metrics)
 
 
 def flat_metrics(results: Any) -> dict[str, float]:

@@ -81,18 +81,22 @@ def _train(algorithm: str, opts: dict[str, Any]) -> None:
 
 
 def print_scored(outcomes: list[Any]) -> None:
-    """Step, checkpoint, status, each metric, and the error or push note, per checkpoint."""
+    """Step, checkpoint, status, each task's primary metric, and the error or push note, per
+    checkpoint (every metric is in each run's results.json)."""
     from rich.table import Table
+
+    from eval_anything.trainers.checkpoint_scoring import headline
 
     if not outcomes:
         return
-    names = sorted({k for o in outcomes for k in o.metrics})
+    shown = [headline(o) for o in outcomes]
+    names = sorted({k for h in shown for k in h})
     t = Table(title="scored checkpoints")
     for col in ("step", "checkpoint", "status", *names, "note"):
         t.add_column(col, overflow="fold")
-    for o in outcomes:
+    for o, h in zip(outcomes, shown, strict=True):
         note = o.error if o.status == "failed" else (o.push_note or f"pushed {o.pushed_run_id}")
-        t.add_row(str(o.step), o.name, o.status, *[fmt(o.metrics.get(n)) for n in names],
+        t.add_row(str(o.step), o.name, o.status, *[fmt(h.get(n)) for n in names],
                   (note or "")[:300])
     console.print(t)
 

@@ -53,12 +53,12 @@ def watch_command(
     from eval_anything.cli.train import print_scored
     from eval_anything.judges.base import parse_judge_options
     from eval_anything.models.base import parse_model_args
-    from eval_anything.trainers.checkpoint_scoring import ScoreSettings
+    from eval_anything.trainers.checkpoint_scoring import ScoreSettings, headline
     from eval_anything.trainers.watch import Watcher
 
     def report(o: Any) -> None:
         if o.status == "scored":
-            shown = ", ".join(f"{k} {v:.4f}" for k, v in o.metrics.items())
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in headline(o).items())
             console.print(f"step {o.step} ({o.name}): {shown}")
         else:
             console.print(f"[red]step {o.step} ({o.name}) not scored:[/] {o.error}")
