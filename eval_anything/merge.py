@@ -27,6 +27,7 @@ from typing import Any
 from eval_anything.catalog import LM_EVAL_PREFIX, load_catalog
 from eval_anything.reduce import task_metrics
 from eval_anything.results import (
+    MEDIA_DIR,
     Results,
     SampleRecord,
     TaskResult,
@@ -42,7 +43,6 @@ from eval_anything.sources import load_samples
 from eval_anything.stats import MetricValue, mean_with_ci
 from eval_anything.task import TaskSpec, fingerprint
 
-MEDIA_DIR = "media"
 MERGE_FILE = "merge.json"
 # RunSpec fields every shard must share (batch size may differ: it does not change answers)
 SPEC_FIELDS = ("model", "model_args", "tasks", "judges", "limit", "seed", "gen_overrides")

@@ -16,12 +16,11 @@ from eval_anything.models.base import (
     ModelAdapter,
     ModelOutput,
 )
-from eval_anything.results import SampleRecord, ScoreRecord, append_sample_records
+from eval_anything.results import MEDIA_DIR, SampleRecord, ScoreRecord, append_sample_records
 from eval_anything.sample import Sample
 from eval_anything.scoring.base import ScoreContext, Scorer
 from eval_anything.task import TaskSpec, cluster_of, render_input, render_system
 
-MEDIA_DIR = "media"
 _EXT = {"image": ".png", "audio": ".wav", "video": ".gif"}
 
 

@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eval_anything import registry
 from eval_anything.cache import ResponseCache, default_cache_path
 from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
 from eval_anything.judges.base import build_judge
 from eval_anything.models.base import ModelOutput
 from eval_anything.results import (
+    MEDIA_DIR,
     Results,
     SampleRecord,
     TaskResult,
@@ -44,8 +44,6 @@ from eval_anything.run_dir import RUN_FILE, prepare_run_dir
 from eval_anything.scoring.base import ScoreContext
 from eval_anything.sources import load_samples
 from eval_anything.task import TaskSpec, fingerprint
-
-MEDIA_DIR = "media"
 
 
 class RescoreError(ValueError):
@@ -154,7 +152,7 @@ def _rescore_task(
     spec: TaskSpec, src: Path, old: TaskResult, limit: int | None, bindings: dict[str, str],
     built: dict[str, Any], cache: ResponseCache, batch_size: int, old_run_id: str,
 ) -> tuple[list[SampleRecord], TaskResult]:
-    from eval_anything.runner import PlannedTask, task_result
+    from eval_anything.runner import ConfigError, PlannedTask, scorers_and_roles, task_result
 
     samples = load_samples(spec, limit)
     if fingerprint(spec, samples) != old.task_fingerprint:
@@ -171,20 +169,10 @@ def _rescore_task(
                 f"{samples_path(src, spec.task)}: record {r.sample_id!r} does not match the "
                 "task's samples; the log and the task disagree"
             )
-    scorers = [
-        registry.get("scorer", s.name, where=f"{spec.file}: field 'scorers'")(**s.args)
-        for s in spec.scorers
-    ]
-    roles: dict[str, str] = {}
-    for sc in scorers:
-        for role in sc.required_roles():
-            binding = bindings.get(role) or spec.judges.get(role)
-            if binding is None:
-                raise RescoreError(
-                    f"task {spec.task!r} (scorer {sc.name!r}) needs judge role {role!r}, which "
-                    f"is not bound: add --judge {role}=BINDING"
-                )
-            roles[role] = binding
+    try:
+        scorers, roles = scorers_and_roles(spec, bindings)
+    except ConfigError as e:
+        raise RescoreError(str(e)) from None
     judges = {role: _judge(built, b, cache) for role, b in roles.items()}
     ctx = ScoreContext(judges=judges, run_dir=src, task=spec)
     rescored: list[SampleRecord] = []

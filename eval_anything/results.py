@@ -22,6 +22,7 @@ from eval_anything.stats import MetricValue
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
 SAMPLES_DIR = "samples"
+MEDIA_DIR = "media"  # media a model produced: <run>/media/<task>/...
 
 
 class RunSpec(BaseModel):

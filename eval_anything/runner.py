@@ -89,6 +89,29 @@ def parse_shard(shard: str | None) -> tuple[int, int] | None:
     return i, n
 
 
+def scorers_and_roles(
+    tspec: TaskSpec, bindings: dict[str, str]
+) -> tuple[list[Scorer], dict[str, str]]:
+    """A task's scorers and the binding of every judge role they need: the given bindings
+    first, then the task's defaults. Raises ConfigError naming the role when one is unbound."""
+    scorers = [
+        registry.get("scorer", s.name, where=f"{tspec.file}: field 'scorers'")(**s.args)
+        for s in tspec.scorers
+    ]
+    roles: dict[str, str] = {}
+    for sc in scorers:
+        for role in sc.required_roles():
+            binding = bindings.get(role) or tspec.judges.get(role)
+            if binding is None:
+                raise ConfigError(
+                    f"task {tspec.task!r} (scorer {sc.name!r}) needs judge role {role!r}, which "
+                    f"is not bound: add --judge {role}=BINDING (e.g. {role}=smollm2, "
+                    f"{role}=openai:gpt-4o) or a default under 'judges:' in {tspec.file}"
+                )
+            roles[role] = binding
+    return scorers, roles
+
+
 def plan_tasks(spec: RunSpec, catalog: Catalog) -> tuple[list[PlannedTask], list[str], list[str]]:
     """Load every task, its samples (limit, shard) and scorers; returns also groups and lm-eval
     task names. Raises before any model is loaded when a judge role is unbound."""
@@ -104,21 +127,7 @@ def plan_tasks(spec: RunSpec, catalog: Catalog) -> tuple[list[PlannedTask], list
         fp = fingerprint(tspec, samples)
         if shard is not None:
             samples = samples[shard[0] :: shard[1]]
-        scorers = [
-            registry.get("scorer", s.name, where=f"{tspec.file}: field 'scorers'")(**s.args)
-            for s in tspec.scorers
-        ]
-        roles: dict[str, str] = {}
-        for sc in scorers:
-            for role in sc.required_roles():
-                binding = spec.judges.get(role) or tspec.judges.get(role)
-                if binding is None:
-                    raise ConfigError(
-                        f"task {name!r} (scorer {sc.name!r}) needs judge role {role!r}, which is "
-                        f"not bound: add --judge {role}=BINDING (e.g. {role}=smollm2, "
-                        f"{role}=openai:gpt-4o) or a default under 'judges:' in {tspec.file}"
-                    )
-                roles[role] = binding
+        scorers, roles = scorers_and_roles(tspec, spec.judges)
         planned.append(PlannedTask(tspec, samples, fp, scorers, roles))
     return planned, groups, lm_eval
 

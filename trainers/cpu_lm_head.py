@@ -80,7 +80,8 @@ def full_logits_output(logits: torch.Tensor, targets: torch.Tensor, outputs: tup
     from trl.trainer.utils import FusedCausalLMOutput
 
     mask = targets != -100
-    logp_all = torch.log_softmax(logits.float(), dim=-1)
+    logits = logits.float()
+    logp_all = torch.log_softmax(logits, dim=-1)
     log_probs = logp_all.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
     log_probs = log_probs.masked_fill(~mask, 0.0)
     denominator = mask.sum().clamp(min=1) if num_items_in_batch is None else num_items_in_batch
@@ -95,7 +96,7 @@ def full_logits_output(logits: torch.Tensor, targets: torch.Tensor, outputs: tup
             assert probs is not None
             extra["log_sum_sq_probs"] = (probs * probs).sum(-1).log().masked_fill(~mask, 0.0)
         if "mean_logits" in outputs:
-            extra["mean_logits"] = logits.float().mean(-1).masked_fill(~mask, 0.0)
+            extra["mean_logits"] = logits.mean(-1).masked_fill(~mask, 0.0)
         if "is_top1" in outputs:
             extra["is_top1"] = (logits.argmax(-1) == targets) & mask
     return FusedCausalLMOutput(
