@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from eval_anything.errors import UserError
 from eval_anything.results import (
     RESULTS_FILE,
     Results,
@@ -23,7 +24,7 @@ from eval_anything.results import (
 )
 
 
-class GateInputError(ValueError):
+class GateInputError(UserError):
     """Runs that cannot be compared as asked (missing, mismatched); the CLI exits 2."""
 
 

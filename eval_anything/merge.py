@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eval_anything.catalog import LM_EVAL_PREFIX, load_catalog
+from eval_anything.errors import UserError
 from eval_anything.reduce import task_metrics
 from eval_anything.results import (
     MEDIA_DIR,
@@ -48,7 +49,7 @@ MERGE_FILE = "merge.json"
 SPEC_FIELDS = ("model", "model_args", "tasks", "judges", "limit", "seed", "gen_overrides")
 
 
-class MergeError(ValueError):
+class MergeError(UserError):
     """Shards that do not belong to one run; the message names the folders and the field."""
 
 

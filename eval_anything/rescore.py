@@ -26,6 +26,7 @@ from typing import Any
 
 from eval_anything.cache import ResponseCache, default_cache_path
 from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
+from eval_anything.errors import UserError
 from eval_anything.judges.base import build_judge
 from eval_anything.models.base import ModelOutput
 from eval_anything.results import (
@@ -46,7 +47,7 @@ from eval_anything.sources import load_samples
 from eval_anything.task import TaskSpec, fingerprint
 
 
-class RescoreError(ValueError):
+class RescoreError(UserError):
     """A run that cannot be re-judged as asked; the message names the folder, task or role."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from eval_anything.content import Part
+from eval_anything.errors import UserError
 from eval_anything.stats import MetricValue
 
 SCHEMA_VERSION = 1
@@ -165,7 +166,7 @@ class SampleRecord(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class SchemaVersionError(ValueError):
+class SchemaVersionError(UserError):
     pass
 
 

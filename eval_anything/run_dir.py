@@ -7,6 +7,7 @@ import json
 import uuid
 from pathlib import Path
 
+from eval_anything.errors import UserError
 from eval_anything.results import Lineage, RunSpec, atomic_write_text
 
 RUN_FILE = "run.json"
@@ -14,7 +15,7 @@ RUN_FILE = "run.json"
 _MUST_MATCH = ("model", "seed", "judges", "gen_overrides", "shard")
 
 
-class RunDirError(ValueError):
+class RunDirError(UserError):
     pass
 
 

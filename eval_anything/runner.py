@@ -20,6 +20,7 @@ from eval_anything.cache import ResponseCache, default_cache_path
 from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
 from eval_anything.content import modalities_of
 from eval_anything.environment import capture_environment
+from eval_anything.errors import UserError
 from eval_anything.judges.base import build_judge
 from eval_anything.models.base import ModelAdapter, parse_model_args, public_args
 from eval_anything.progress import ProgressReporter
@@ -43,7 +44,7 @@ from eval_anything.sources import load_samples
 from eval_anything.task import TaskSpec, TaskSpecError, fingerprint
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """Bad input: unknown names, unbound judge roles, conflicting output dirs."""
 
 

@@ -19,11 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from eval_anything import registry
 from eval_anything.content import TextPart
+from eval_anything.errors import UserError
 from eval_anything.models.base import GenerationConfig
 from eval_anything.sample import Sample
 
 
-class TaskSpecError(ValueError):
+class TaskSpecError(UserError):
     """A task file that cannot be used; the message names the file, the field and the fix."""
 
 

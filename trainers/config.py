@@ -16,6 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from eval_anything.errors import UserError
+
 ALGORITHMS = ("sft", "rm", "dpo", "llf", "critic")
 Algorithm = Literal["sft", "rm", "dpo", "llf", "critic"]
 DATA_FORMATS = (
@@ -35,7 +37,7 @@ DEFAULT_REFINE_TEMPLATE = (
 )
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A config that cannot be used; the message names the file, the field and the fix."""
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from eval_anything.errors import UserError
 
-class FormatError(ValueError):
+
+class FormatError(UserError):
     """A row that does not match its dataset format."""
 
 
