@@ -39,47 +39,42 @@ def resample(wave: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
 
 
 def load_video_frames(
-    part: VideoPart, base_dir: Path | None = None, max_frames: int | None = None
+    part: VideoPart,
+    base_dir: Path | None = None,
+    max_frames: int | None = None,
+    fps: float | None = None,
 ) -> list[Any]:
-    """Frames of a GIF, a folder of images, or (with PyAV installed) a container file.
+    """RGB frames of a video part (any container PyAV reads, a GIF, or a folder of frames),
+    through :func:`eval_anything.video.sample_video_frames`: ``max_frames`` uniformly over the
+    clip, or frames at ``fps`` (capped at ``max_frames``), found by seeking."""
+    from eval_anything.video import FRAME_FOLDER_FPS, sample_video_frames
 
-    With ``max_frames`` the frames are sampled uniformly over the clip, as video processors do.
-    """
-    from PIL import Image, ImageSequence
+    source = video_source(part, base_dir)
+    return sample_video_frames(
+        source, num_frames=max_frames, fps=fps, folder_fps=part.fps or FRAME_FOLDER_FPS
+    )
 
-    frames: list[Any]
-    if part.path is not None and part.resolve(base_dir).is_dir():
-        folder = part.resolve(base_dir)
-        files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
-        frames = [Image.open(f).convert("RGB") for f in files]
-    else:
-        raw = part.read_bytes(base_dir)
-        try:
-            img = Image.open(io.BytesIO(raw))
-            frames = [f.convert("RGB") for f in ImageSequence.Iterator(img)]
-        except Exception:
-            frames = _decode_container(raw)
-    return sample_frames(frames, max_frames)
+
+def video_source(part: VideoPart, base_dir: Path | None = None) -> Path | bytes:
+    """What :mod:`eval_anything.video` reads for a part: its resolved path, or its inline bytes."""
+    return part.data if part.data is not None else part.resolve(base_dir)
+
+
+def load_video_audio(
+    part: VideoPart, base_dir: Path | None = None, sample_rate: int | None = None
+) -> tuple[np.ndarray, int]:
+    """The audio track of a video part, mono float32 (VideoError when it has none)."""
+    from eval_anything.video import read_video_audio
+
+    return read_video_audio(video_source(part, base_dir), sample_rate)
 
 
 def sample_frames(frames: list[Any], max_frames: int | None) -> list[Any]:
+    """At most ``max_frames`` of already-decoded frames, uniformly (first and last kept)."""
     if max_frames is None or len(frames) <= max_frames:
         return frames
     idx = np.linspace(0, len(frames) - 1, max_frames).round().astype(int)
     return [frames[i] for i in idx]
-
-
-def _decode_container(raw: bytes) -> list[Any]:
-    try:
-        import av  # type: ignore[import-not-found]
-    except ImportError as e:  # pragma: no cover - depends on optional package
-        raise RuntimeError(
-            "this video is not a GIF or frame folder; install PyAV (`pip install av`) to decode it"
-        ) from e
-    from PIL import Image
-
-    with av.open(io.BytesIO(raw)) as container:
-        return [Image.fromarray(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
 
 
 def image_to_png_bytes(img: Any) -> bytes:
@@ -94,6 +89,18 @@ def audio_to_wav_bytes(wave: np.ndarray, sr: int) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, np.asarray(wave, dtype=np.float32), sr, format="WAV", subtype="PCM_16")
     return buf.getvalue()
+
+
+def frames_to_mp4_bytes(
+    frames: list[Any],
+    fps: float = 8.0,
+    audio: np.ndarray | None = None,
+    sample_rate: int | None = None,
+) -> bytes:
+    """MP4 (H.264, or VP9 without an H.264 encoder) with an AAC track when ``audio`` is given."""
+    from eval_anything.video import encode_mp4
+
+    return encode_mp4(frames, fps, audio, sample_rate)
 
 
 def frames_to_gif_bytes(frames: list[Any], fps: float = 8.0) -> bytes:

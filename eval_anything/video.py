@@ -1,0 +1,386 @@
+"""Video in and out: the one place a video file, inline video bytes or a folder of frames is read.
+
+Everything goes through PyAV (the ``av`` package ships its own FFmpeg, so an MP4, WebM, MOV, MKV
+or GIF decodes on a default install with no system ffmpeg). Why one module:
+
+- :func:`probe_video` is what run validation calls before any model is loaded: a file that is
+  not a decodable video (a text file named ``.mp4``, a truncated download, an audio-only file)
+  is a :class:`VideoError` (exit 2) naming the file, not a crash in the middle of a batch.
+- :func:`sample_video_frames` picks frames *by timestamp* and seeks to them, so sampling 8
+  frames from a ten-minute clip decodes a few groups of pictures instead of the whole stream,
+  and memory holds only the frames kept (``benchmarks/video_decode.py`` measures both).
+- :func:`read_video_audio` gives the audio track to models that take audio.
+- :func:`encode_mp4` writes what generators produce: H.264 (or VP9 when the bundled FFmpeg has
+  no H.264 encoder) in MP4 at the given fps, with an AAC track when there is audio. Output is
+  bit-exact for the same input, so generated suites and caches are reproducible.
+
+A frame folder (image files sorted by name) has no timestamps of its own: it plays at
+``folder_fps`` (default :data:`FRAME_FOLDER_FPS`), which only matters when sampling by fps.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval_anything.errors import UserError
+from eval_anything.video_out import encode_mp4, video_encoder
+
+VideoSource = str | Path | bytes
+
+#: Frame rate assumed for a folder of frame images (datasets usually extract frames at 1 fps).
+FRAME_FOLDER_FPS = 1.0
+#: A target this far past the frame decoded last is reached by seeking instead of decoding on.
+SEEK_AHEAD_S = 1.0
+FRAME_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
+
+
+class VideoError(UserError):
+    """A video that cannot be used: missing, not a video, no video stream, empty, or corrupt.
+
+    The message names the file (or the inline bytes) and what to fix; the CLI exits 2."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What :func:`probe_video` found; every field is known and positive for a usable video."""
+
+    duration_s: float
+    frame_count: int
+    fps: float
+    width: int
+    height: int
+    has_audio: bool
+    container: str
+    """Demuxer name (``mov,mp4,m4a,3gp,3g2,mj2``, ``matroska,webm``, ``gif``) or ``frames``."""
+    codec: str
+    """Video codec name (``h264``, ``vp9``, ``gif``...) or ``images`` for a frame folder."""
+
+
+def describe(source: VideoSource) -> str:
+    """How messages name a source: its path, or the size of inline bytes."""
+    if isinstance(source, bytes):
+        return f"inline video ({len(source)} bytes)"
+    return str(source)
+
+
+def _is_folder(source: VideoSource) -> bool:
+    return not isinstance(source, bytes) and Path(source).is_dir()
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in FRAME_SUFFIXES)
+    if not files:
+        raise VideoError(
+            f"{folder}: a video folder must hold frame images"
+            f" ({', '.join(sorted(FRAME_SUFFIXES))}); it has none"
+        )
+    return files
+
+
+def _why(e: BaseException) -> str:
+    """FFmpeg's reason without PyAV's errno and '<none>' filename decoration."""
+    return str(getattr(e, "strerror", None) or e)
+
+
+def _av() -> Any:
+    import av
+
+    return av
+
+
+def _open(source: VideoSource) -> Any:
+    """Open a container for reading, turning every way that fails into a VideoError."""
+    av = _av()
+    name = describe(source)
+    if not isinstance(source, bytes) and not Path(source).exists():
+        raise VideoError(
+            f"{name}: video file not found; check the path (relative to the task folder)"
+        )
+    try:
+        if isinstance(source, bytes):
+            return av.open(io.BytesIO(source), mode="r")
+        return av.open(str(source), mode="r")
+    except (av.FFmpegError, OSError, ValueError) as e:
+        raise VideoError(
+            f"{name}: not a readable video ({_why(e)}); supply an MP4, WebM, MOV, MKV or GIF file"
+        ) from e
+
+
+def _probe_folder(folder: Path, folder_fps: float) -> VideoInfo:
+    from PIL import Image
+
+    files = _folder_files(folder)
+    try:
+        with Image.open(files[0]) as first:
+            width, height = first.size
+    except OSError as e:
+        raise VideoError(f"{files[0]}: not a readable frame image ({e})") from e
+    return VideoInfo(
+        duration_s=len(files) / folder_fps,
+        frame_count=len(files),
+        fps=folder_fps,
+        width=width,
+        height=height,
+        has_audio=False,
+        container="frames",
+        codec="images",
+    )
+
+
+def _stream_facts(container: Any, stream: Any) -> tuple[float, int, float]:
+    """(duration in seconds, frame count, fps) from the headers, 0 where a header is silent."""
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = float(rate) if rate else 0.0
+    duration = 0.0
+    if stream.duration and stream.time_base:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration:
+        duration = container.duration / 1_000_000  # AV_TIME_BASE
+    frames = int(stream.frames or 0)
+    if frames <= 0 and duration > 0 and fps > 0:
+        frames = max(1, round(duration * fps))  # WebM/MKV headers carry no frame count
+    if duration <= 0 and frames > 0 and fps > 0:
+        duration = frames / fps
+    return duration, frames, fps
+
+
+def _count_packets(container: Any, stream: Any) -> tuple[float, int]:
+    """Duration and frame count by demuxing (no decoding), for headers that give neither."""
+    frames, end = 0, 0.0
+    for packet in container.demux(stream):
+        if packet.size == 0:
+            continue
+        frames += 1
+        if packet.pts is not None and packet.time_base:
+            stop = packet.pts + (packet.duration or 0)
+            end = max(end, float(stop * packet.time_base))
+    container.seek(0)
+    return end, frames
+
+
+def _check_tail(container: Any, stream: Any, duration: float, fps: float, name: str) -> None:
+    """Decode a frame near the end: a truncated download keeps a header that promises the
+    whole clip, and would otherwise fail (or repeat its last frame) only when sampled."""
+    start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+    target = start + duration - min(SEEK_AHEAD_S, duration / 4) - 1 / fps
+    container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+    last = None
+    for frame in container.decode(stream):
+        last = frame
+        if frame.time is None or frame.time >= target:
+            break
+    if last is None or (last.time is not None and last.time < target):
+        raise VideoError(
+            f"{name}: the video stops before its stated {duration:.2f} s; the file is truncated"
+        )
+    container.seek(0)
+
+
+def _probe_open(container: Any, name: str) -> VideoInfo:
+    av = _av()
+    if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams}) or ["none"]
+        raise VideoError(
+            f"{name}: has no video stream (streams: {', '.join(kinds)}); supply a video file"
+        )
+    stream = container.streams.video[0]
+    try:
+        duration, frames, fps = _stream_facts(container, stream)
+        if duration <= 0 or frames <= 0:
+            duration, frames = _count_packets(container, stream)
+            fps = fps or (frames / duration if duration > 0 else 0.0)
+        first = next(iter(container.decode(stream)), None)
+        if first is not None and container.format.name != "gif":
+            _check_tail(container, stream, duration, fps, name)
+    except av.FFmpegError as e:
+        raise VideoError(
+            f"{name}: the video stream does not decode ({_why(e)}); the file is corrupt"
+        ) from e
+    if first is None:
+        raise VideoError(
+            f"{name}: the video stream holds no decodable frame; the file is empty or corrupt"
+        )
+    if duration <= 0 or frames <= 0 or fps <= 0:
+        raise VideoError(
+            f"{name}: the video has no positive duration and frame count "
+            f"(duration {duration:.3f} s, {frames} frames); re-encode it"
+        )
+    return VideoInfo(
+        duration_s=duration,
+        frame_count=frames,
+        fps=fps,
+        width=int(first.width),
+        height=int(first.height),
+        has_audio=bool(container.streams.audio),
+        container=str(container.format.name),
+        codec=str(stream.codec_context.name),
+    )
+
+
+def probe_video(source: VideoSource, folder_fps: float = FRAME_FOLDER_FPS) -> VideoInfo:
+    """Check that ``source`` is a usable video and say what it holds, decoding one frame.
+
+    Raises :class:`VideoError` unless the source opens, has a video stream that decodes, and a
+    positive duration and frame count. Cheap enough to run over every video of a task."""
+    if _is_folder(source):
+        return _probe_folder(Path(source), folder_fps)  # type: ignore[arg-type]
+    with _open(source) as container:
+        return _probe_open(container, describe(source))
+
+
+def frame_indices(
+    frame_count: int, native_fps: float, num_frames: int | None = None, fps: float | None = None
+) -> list[int]:
+    """Which frames to keep: every ``native_fps / fps``-th when ``fps`` is given, then at most
+    ``num_frames`` of those spread uniformly (first and last included), as video processors
+    sample. Neither given: every frame."""
+    if num_frames is not None and num_frames < 1:
+        raise ValueError(f"num_frames must be at least 1, got {num_frames}")
+    if fps is not None and fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    idx = list(range(frame_count))
+    if fps is not None and fps < native_fps:
+        step = native_fps / fps
+        idx = sorted(
+            {
+                min(frame_count - 1, int(math.floor(k * step + 1e-9)))
+                for k in range(int(math.ceil(frame_count / step)))
+            }
+        )
+    if num_frames is not None and len(idx) > num_frames:
+        picks = np.linspace(0, len(idx) - 1, num_frames).round().astype(int)
+        idx = [idx[int(i)] for i in picks]
+    return idx
+
+
+def _decode_at(
+    container: Any, stream: Any, times: Sequence[float], tol: float, name: str
+) -> Iterator[Any]:
+    """Yield, for each target time (ascending), the frame on screen at that time, seeking ahead
+    when the target is more than :data:`SEEK_AHEAD_S` past the last decoded frame. Only one
+    decoded frame is alive at a time; the caller keeps what it converts."""
+    av = _av()
+    can_seek = container.format.name not in {"gif"} and stream.time_base is not None
+    frames: Iterator[Any] | None = None
+    cur: Any = None
+    cur_time = -math.inf
+    try:
+        for t in times:
+            far = frames is None or t - cur_time > SEEK_AHEAD_S
+            if far and can_seek and t > SEEK_AHEAD_S:
+                container.seek(
+                    int(t / stream.time_base), stream=stream, backward=True, any_frame=False
+                )
+                frames, cur, cur_time = container.decode(stream), None, -math.inf
+            elif frames is None:
+                frames = container.decode(stream)
+            while cur is None or cur_time < t - tol:
+                nxt = next(frames, None)
+                if nxt is None:
+                    if cur is not None and cur_time < t - SEEK_AHEAD_S:
+                        raise VideoError(
+                            f"{name}: the video ends at {cur_time:.2f} s, before {t:.2f} s that its"
+                            " header promises; the file is truncated"
+                        )
+                    break  # within a second of the end: the last frame stays on screen
+                cur = nxt
+                cur_time = float(nxt.time) if nxt.time is not None else cur_time + 2 * tol
+            if cur is None:
+                raise VideoError(
+                    f"{name}: no frame decodes at {t:.3f} s; the file is truncated or corrupt"
+                )
+            yield cur
+    except av.FFmpegError as e:
+        raise VideoError(
+            f"{name}: the video stream fails to decode ({_why(e)}); the file is corrupt"
+        ) from e
+
+
+def sample_video_frames(
+    source: VideoSource,
+    num_frames: int | None = None,
+    fps: float | None = None,
+    folder_fps: float = FRAME_FOLDER_FPS,
+) -> list[Any]:
+    """RGB ``PIL.Image`` frames of a video file, inline bytes or frame folder.
+
+    ``num_frames`` alone: that many frames uniformly over the clip (first and last included).
+    ``fps``: frames at that rate, capped at ``num_frames`` when both are given. Neither: all
+    frames. Frames are found by timestamp and reached by seeking; memory holds the kept frames
+    only."""
+    from PIL import Image
+
+    if _is_folder(source):
+        files = _folder_files(Path(source))  # type: ignore[arg-type]
+        keep = frame_indices(len(files), folder_fps, num_frames, fps)
+        out = []
+        for i in keep:
+            try:
+                with Image.open(files[i]) as img:
+                    out.append(img.convert("RGB"))
+            except OSError as e:
+                raise VideoError(f"{files[i]}: not a readable frame image ({e})") from e
+        return out
+    name = describe(source)
+    with _open(source) as container:
+        if container.streams.video:
+            container.streams.video[0].thread_type = "AUTO"  # before the probe opens the decoder
+        info = _probe_open(container, name)
+        stream = container.streams.video[0]
+        start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        keep = frame_indices(info.frame_count, info.fps, num_frames, fps)
+        times = [start + i / info.fps for i in keep]
+        container.seek(0)
+        return [
+            frame.to_image().convert("RGB")
+            for frame in _decode_at(container, stream, times, 0.5 / info.fps, name)
+        ]
+
+
+def read_video_audio(source: VideoSource, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+    """The video's first audio track as mono float32 samples and their rate (resampled to
+    ``sample_rate`` when given). A video without an audio track is a VideoError."""
+    name = describe(source)
+    if _is_folder(source):
+        raise VideoError(f"{name}: a folder of frames has no audio track")
+    av = _av()
+    with _open(source) as container:
+        if not container.streams.audio:
+            raise VideoError(
+                f"{name}: the video has no audio track; give the audio as its own part"
+            )
+        stream = container.streams.audio[0]
+        rate = int(sample_rate or stream.rate or stream.codec_context.sample_rate)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        chunks: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+        except av.FFmpegError as e:
+            raise VideoError(
+                f"{name}: the audio track fails to decode ({_why(e)}); the file is corrupt"
+            ) from e
+        chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    if not chunks:
+        raise VideoError(f"{name}: the audio track holds no samples")
+    return np.concatenate(chunks).astype(np.float32), rate
+
+
+__all__ = [
+    "FRAME_FOLDER_FPS",
+    "VideoError",
+    "VideoInfo",
+    "encode_mp4",
+    "frame_indices",
+    "probe_video",
+    "read_video_audio",
+    "sample_video_frames",
+    "video_encoder",
+]
