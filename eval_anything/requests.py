@@ -22,6 +22,7 @@ from eval_anything.scoring.base import ScoreContext, Scorer
 from eval_anything.task import TaskSpec, cluster_of, render_input, render_system
 
 _EXT = {"image": ".png", "audio": ".wav", "video": ".gif"}
+_MIME_EXT = {"video/mp4": ".mp4", "video/webm": ".webm", "image/gif": ".gif"}
 
 
 class TaskRequests:
@@ -115,7 +116,8 @@ class TaskRequests:
         for i, p in enumerate(out.parts):
             data = getattr(p, "data", None)
             if data is not None:
-                rel = Path(MEDIA_DIR) / self.spec.task / f"{_safe(sample_id)}-{i}{_EXT[p.type]}"
+                ext = _MIME_EXT.get(p.mime or "", _EXT[p.type])
+                rel = Path(MEDIA_DIR) / self.spec.task / f"{_safe(sample_id)}-{i}{ext}"
                 dest = self.run_dir / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(data)
