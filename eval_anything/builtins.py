@@ -36,6 +36,7 @@ _BUILTINS = {
         "mean": "eval_anything.scoring.metrics:mean_aggregator",
         "s_amg": "eval_anything.scoring.s_amg:s_amg_aggregator",
         "collect": "eval_anything.scoring.s_amg:collect_aggregator",
+        "overall": "eval_anything.scoring.s_amg:overall_aggregator",
     },
     "loader": {
         "sample": "eval_anything.sources:sample_loader",

@@ -72,6 +72,33 @@ class PromptSpec(BaseModel):
     )
 
 
+class ScaleSpec(BaseModel):
+    """The range and direction of a task's (or group's) primary metric. Declared so that no
+    table averages unlike scales without saying so (the leaderboard normalizes by this range)
+    and the gate knows which way is a regression."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    min: float = Field(description="Lowest value the primary metric can take.")
+    max: float = Field(description="Highest value the primary metric can take.")
+    higher_is_better: bool = Field(default=True, description="False for losses, error rates.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScaleSpec:
+        if not self.max > self.min:
+            raise ValueError(f"scale.max ({self.max}) must be above scale.min ({self.min})")
+        return self
+
+    def normalize(self, value: float) -> float:
+        """``value`` mapped onto 0-1 by the declared range, 1 always the best end."""
+        unit = (value - self.min) / (self.max - self.min)
+        return unit if self.higher_is_better else 1.0 - unit
+
+    def label(self) -> str:
+        """``1-10`` or ``0-1 (lower is better)``."""
+        text = f"{self.min:g}-{self.max:g}"
+        return text if self.higher_is_better else f"{text} (lower is better)"
+
+
 class TaskSpec(BaseModel):
     """One task. See tasks/*.yaml for examples."""
 
@@ -95,6 +122,10 @@ class TaskSpec(BaseModel):
     scorers: list[ComponentRef] = Field(min_length=1)
     metrics: list[MetricRef] = Field(default_factory=list)
     primary_metric: str | None = None
+    scale: ScaleSpec | None = Field(
+        default=None, description="Range and direction of the primary metric (min, max, "
+        "higher_is_better); tables refuse to average tasks whose scale is not declared.",
+    )
     cluster_key: str | None = Field(
         default=None, description="Metadata field that clusters items (for clustered SE)."
     )
@@ -114,9 +145,10 @@ class TaskSpec(BaseModel):
         return GenerationConfig(**cfg)
 
     def spec_hash(self) -> str:
-        return hashlib.sha256(
-            json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
-        ).hexdigest()
+        """sha256 of what is evaluated; ``scale`` describes the result, not the evaluation, so
+        declaring it leaves fingerprints (and cached answers) as they were."""
+        dumped = self.model_dump(mode="json", exclude={"scale"})
+        return hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
 
 
 class GroupSpec(BaseModel):
@@ -127,6 +159,9 @@ class GroupSpec(BaseModel):
     description: str = ""
     tasks: list[str] = Field(default_factory=list, description="Tasks or groups (may nest).")
     aggregate: ComponentRef = ComponentRef(name="mean")
+    scale: ScaleSpec | None = Field(
+        default=None, description="Range and direction of the group's first metric."
+    )
     file: str | None = Field(default=None, exclude=True)
 
 

@@ -110,10 +110,12 @@ def test_mini_suite_end_to_end_with_a_faithful_agent(tmp_path: Path) -> None:
     assert 0.0 < syn["synergy/ti"].value <= 1.0
     groups = res.groups
     s = groups["mini_amg"].metrics["s_amg"]
-    alpha_ti = sel["alpha/ti"].value
-    expected = 0.5 * alpha_ti * (0.6 + 1.0) * syn["synergy/ti"].value
+    # S_AMG = Select * 1/2 * (S_t + S_i) * S_ti (the ta and ia terms are 0), IF on 0-10
+    expected = sel["selection"].value * 0.5 * (6.0 + 10.0) * syn["synergy/ti"].value
     assert s.value == pytest.approx(expected)
-    assert set(groups["eval-anything-mini"].metrics) == {"mini_amu", "mini_amg"}
+    top = groups["eval-anything-mini"].metrics
+    assert list(top)[:3] == ["overall", "amu", "amg"]
+    assert top["overall"].value == pytest.approx((top["amu"].value + s.value) / 2)
     # every score names its judge; media were stored under the run dir
     stored = read_results(tmp_path / "run")
     assert {j.identity for j in stored.tasks["mini_amg_if_image"].judges} == {"analyzer:v1"}

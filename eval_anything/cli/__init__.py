@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "train",
     "watch",
     "demo",
+    "report",
 )
 
 app = typer.Typer(
