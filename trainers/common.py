@@ -42,12 +42,14 @@ def resolve_model_path(path: str) -> str:
 
 
 def load_tokenizer(cfg: TrainConfig) -> Any:
-    """The tokenizer (or the processor of an image-text model), with a pad token set."""
+    """The tokenizer, or the processor of a model that takes media, with a pad token set."""
     import transformers
 
     src = resolve_model_path(cfg.model.tokenizer or cfg.model.path)
-    if is_vision_model(src):
-        proc = transformers.AutoProcessor.from_pretrained(src)
+    if media_auto_class(src, cfg.model.trust_remote_code) is not None:
+        proc = transformers.AutoProcessor.from_pretrained(
+            src, trust_remote_code=cfg.model.trust_remote_code
+        )
         tok = getattr(proc, "tokenizer", proc)
         if tok.pad_token is None:
             tok.pad_token = tok.eos_token
@@ -60,15 +62,19 @@ def load_tokenizer(cfg: TrainConfig) -> Any:
     return tok
 
 
-def is_vision_model(path: str) -> bool:
+def media_auto_class(path: str, trust_remote_code: bool = False) -> Any | None:
+    """The Auto class of a model that takes media through a processor (image-text-to-text,
+    multimodal LM: LLaVA, Qwen2-VL, Qwen2-Audio...), or None for a text-only model. The same
+    rule the ``hf`` adapter loads checkpoints by, so training and scoring agree."""
     import transformers
-    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+
+    from eval_anything.models.hf_loading import _multimodal_auto_class
 
     try:
-        config = transformers.AutoConfig.from_pretrained(path)
+        config = transformers.AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError):
-        return False
-    return config.model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+        return None
+    return _multimodal_auto_class(config)
 
 
 def text_tokenizer(processing_class: Any) -> Any:
@@ -83,14 +89,13 @@ def load_policy(cfg: TrainConfig, head: str = "causal_lm") -> Any:
     path = resolve_model_path(cfg.model.path)
     kw: dict[str, Any] = {"dtype": torch.float32, "trust_remote_code": cfg.model.trust_remote_code}
     if head == "reward":
-        model = transformers.AutoModelForSequenceClassification.from_pretrained(
+        return transformers.AutoModelForSequenceClassification.from_pretrained(
             path, num_labels=1, **kw
         )
-    elif is_vision_model(path):
-        model = transformers.AutoModelForImageTextToText.from_pretrained(path, **kw)
-    else:
-        model = transformers.AutoModelForCausalLM.from_pretrained(path, **kw)
-    return model
+    auto = media_auto_class(path, cfg.model.trust_remote_code)
+    if auto is not None:
+        return auto.from_pretrained(path, **kw)
+    return transformers.AutoModelForCausalLM.from_pretrained(path, **kw)
 
 
 def peft_config(cfg: TrainConfig, task_type: str = "CAUSAL_LM") -> Any:
@@ -204,10 +209,42 @@ def run_trainer(cfg: TrainConfig, trainer: Any, precision: Precision, run_id: st
     )
 
 
-def prepare(cfg: TrainConfig) -> tuple[Precision, str]:
-    """Precision from the hardware and the training run id, logged once."""
+def run_precision(cfg: TrainConfig) -> Precision:
+    """Precision from the hardware (nothing written)."""
     try:
-        precision = choose_precision(cfg.training.precision)
+        return choose_precision(cfg.training.precision)
     except ValueError as e:
         raise ConfigError(f"{cfg.where()}: {e}") from None
-    return precision, training_run_id(cfg)
+
+
+_HELD: dict[Path, Any] = {}
+
+
+def hold_output_dir(cfg: TrainConfig) -> None:
+    """Lock ``output_dir`` for this process (one writer per training folder; a second one is
+    refused with exit 2 naming the holder). Called only after the data and config were
+    validated, since locking creates the folder. Re-entrant within a process (LLF's DPO stage
+    trains into the folder LLF holds); :func:`release_output_dirs` frees them."""
+    from eval_anything.folder_lock import FolderLock
+
+    path = cfg.output_dir.resolve()
+    if path not in _HELD:
+        _HELD[path] = FolderLock(path, what="training output folder").acquire()
+
+
+def release_output_dirs() -> None:
+    while _HELD:
+        _, lock = _HELD.popitem()
+        lock.release()
+
+
+def start_run(cfg: TrainConfig) -> str:
+    """Lock the output folder, then the training run id (``training_run.json``): the first
+    writes of a run, after everything was validated."""
+    hold_output_dir(cfg)
+    return training_run_id(cfg)
+
+
+def prepare(cfg: TrainConfig) -> tuple[Precision, str]:
+    """Precision and the training run id (locks and writes: call after validating)."""
+    return run_precision(cfg), start_run(cfg)

@@ -65,8 +65,19 @@ class ModelSection(_Section):
 
 
 class DataSection(_Section):
-    train: str = Field(description="JSONL/JSON file (or local HF dataset folder) of rows.")
+    train: str = Field(
+        description="JSONL, JSON or Parquet file, or a local HF datasets folder, of rows."
+    )
     format: str = Field(default="auto", description=f"One of {', '.join(DATA_FORMATS)}.")
+    preference_field: str | None = Field(
+        default=None,
+        description="The field that says which response is better (default "
+        "better_response_id / overall_response; e.g. safer_response_id, p_response).",
+    )
+    media_root: str | None = Field(
+        default=None,
+        description="Folder relative media paths are read from (default: the data file's).",
+    )
     eval: str | None = Field(default=None, description="Optional held-out rows, same format.")
     limit: int | None = Field(default=None, description="Use only the first N rows.")
     chat: Literal["auto", "always", "never"] = Field(

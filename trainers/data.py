@@ -1,94 +1,93 @@
-"""Training data: our Sample format and the align-anything formats, turned into TRL's.
+"""Training data: our Sample format and the align-anything layouts, turned into TRL's.
 
 Accepted rows (``data.format: auto`` tells them apart by their fields):
 
 - ``preference``: TRL's own ``prompt, chosen, rejected`` (strings or chat messages);
-- ``align_anything``: ``prompt, response_0, response_1, better_response_id`` (0 or 1);
-- ``align_anything_mm``: ``question, image|audio|video, response_1, response_2,
-  overall_response`` (1 or 2), media paths relative to the data file;
-- ``feedback``: ``prompt, response, refinement``, the refinement being the better answer;
+- ``align_anything``: ``prompt, response_0, response_1, better_response_id`` (0 or 1; the
+  PKU-SafeRLHF layout, text-to-text);
+- ``align_anything_mm``: ``question|prompt, response_1, response_2, overall_response`` (1 or 2)
+  with ``image``, ``audio_path``/``audio`` or ``video_path``/``video`` and the fine-grained
+  ratings (``p_response``, ``o_*``, ``c_*``, ``i_*``...), kept in the pair's metadata;
+- ``feedback``: ``prompt, response, refinement`` (``critique`` optional), the refinement being
+  the better answer;
 - ``critique``: ``prompt, response, critique`` (for ``train critic``);
 - ``sft``: ``prompt`` with ``completion`` or ``response``;  ``messages``: a chat;
 - ``sample``: our Sample rows (``id, input, target``), the target being the completion.
 
-Preference rows become ``{prompt, chosen, rejected}``, SFT rows ``{prompt, completion}``; both in
-TRL's conversational form when the tokenizer has a chat template, so training sees the same
-chat formatting the ``hf`` adapter uses when the checkpoint is scored.
+Any layout may carry media (see :mod:`eval_anything.trainers.layouts`); they stay on the pair or
+the completion, and the trainer either feeds them to a model whose processor takes them or
+refuses the run before writing anything. Never a text-only fallback.
+
+Text-only rows become ``{prompt, chosen, rejected}`` or ``{prompt, completion}`` in TRL's
+conversational form when the tokenizer has a chat template, so training sees the same chat
+formatting the ``hf`` adapter uses when the checkpoint is scored.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval_anything.trainers.config import ConfigError
+from eval_anything.trainers.config import ConfigError, DataSection
+from eval_anything.trainers.layouts import (
+    FIELD_MODALITY,
+    MediaRef,
+    indexed_choice,
+    metadata_of,
+    prompt_of,
+    row_media,
+)
+from eval_anything.trainers.rows import read_rows
+
+__all__ = ["Completion", "Pair", "read_rows", "to_completions", "to_pairs"]
 
 PREFERENCE_FORMATS = ("preference", "align_anything", "align_anything_mm", "feedback")
-SFT_FORMATS = ("sft", "messages", "sample", "feedback")
-_MEDIA_FIELDS = ("image", "audio", "video")
+SFT_FORMATS = ("sft", "messages", "sample", "feedback", "preference", "align_anything",
+               "align_anything_mm")
 
 
 @dataclass
 class Pair:
-    """One preference pair in plain text; ``images`` holds image paths for vision models and
-    ``system`` an optional system prompt (conversational rows only)."""
+    """One preference pair; ``media`` are the row's images/audio/video (in row order),
+    ``metadata`` its other fields (fine-grained ratings, critiques), ``source`` where it came
+    from (file and row) for error messages, and ``system`` an optional system prompt."""
 
     prompt: str
     chosen: str
     rejected: str
-    images: list[str] = field(default_factory=list)
+    media: list[MediaRef] = field(default_factory=list)
     system: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
 
 
 @dataclass
 class Completion:
-    """One supervised row; ``system`` is an optional system prompt (as in :class:`Pair`)."""
+    """One supervised row (media, system and source as in :class:`Pair`)."""
 
     prompt: str
     completion: str
     system: str | None = None
+    media: list[MediaRef] = field(default_factory=list)
+    source: str = ""
 
 
-def read_rows(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
-    """Rows of a JSONL or JSON file, or of a local Hugging Face dataset folder."""
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"field 'data.train': {p}: file not found")
-    if p.is_dir():
-        import datasets
-
-        ds = datasets.load_from_disk(str(p))
-        if isinstance(ds, datasets.DatasetDict):
-            ds = ds["train"]
-        rows = [dict(r) for r in ds]
-    elif p.suffix == ".json":
-        data = json.loads(p.read_text(encoding="utf-8"))
-        rows = data if isinstance(data, list) else data.get("rows") or data.get("data")
-        if not isinstance(rows, list):
-            raise ConfigError(f"{p}: expected a JSON list of rows (or {{'rows': [...]}})")
-    else:
-        rows = []
-        with p.open(encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as e:
-                        raise ConfigError(f"{p}:{lineno}: not valid JSON: {e}") from e
-    if not rows:
-        raise ConfigError(f"{p}: no rows")
-    return rows[:limit] if limit is not None else rows
+def data_root(data: DataSection) -> Path:
+    """The folder relative media paths are read from."""
+    if data.media_root:
+        return Path(data.media_root)
+    p = Path(data.train)
+    return p if p.is_dir() else p.parent
 
 
 def detect_format(row: dict[str, Any], where: str) -> str:
     keys = set(row)
     if {"prompt", "chosen", "rejected"} <= keys:
         return "preference"
-    if {"response_0", "response_1", "better_response_id"} <= keys:
+    if {"response_0", "response_1"} <= keys:
         return "align_anything"
-    if {"response_1", "response_2", "overall_response"} <= keys:
+    if {"response_1", "response_2"} <= keys:
         return "align_anything_mm"
     if {"prompt", "response", "refinement"} <= keys:
         return "feedback"
@@ -103,9 +102,9 @@ def detect_format(row: dict[str, Any], where: str) -> str:
     raise ConfigError(
         f"{where}: row fields {sorted(keys)} match no known format; expected one of "
         "(prompt, chosen, rejected), (prompt, response_0, response_1, better_response_id), "
-        "(question, image, response_1, response_2, overall_response), "
-        "(prompt, response, refinement), (prompt, response, critique), (prompt, completion), "
-        "messages, or Sample rows (id, input, target); or set data.format"
+        "(question|prompt, image|audio_path|video_path, response_1, response_2, "
+        "overall_response), (prompt, response, refinement), (prompt, response, critique), "
+        "(prompt, completion), messages, or Sample rows (id, input, target); or set data.format"
     )
 
 
@@ -132,80 +131,73 @@ def _message_text(value: Any) -> str:
 
 
 def to_pairs(
-    rows: list[dict[str, Any]], fmt: str, where: str, base_dir: Path | None = None
+    rows: list[dict[str, Any]], fmt: str, where: str, root: Path | None = None,
+    preference_field: str | None = None,
 ) -> list[Pair]:
-    """Preference pairs from any preference format (``fmt`` already resolved)."""
+    """Preference pairs from any preference format (``fmt`` already resolved), media checked."""
     if fmt not in PREFERENCE_FORMATS:
         raise ConfigError(
             f"{where}: field 'data.format': {fmt!r} rows hold no preference; DPO and reward "
             f"models need one of {', '.join(PREFERENCE_FORMATS)}"
         )
+    root = root if root is not None else Path(where).parent
     pairs = []
     for i, row in enumerate(rows):
+        media = row_media(row, where, i, root)
+        src = f"{where}: row {i}"
         if fmt == "preference":
-            pairs.append(Pair(
+            pair = Pair(
                 _message_text(_field(row, "prompt", where, i)),
                 _message_text(_field(row, "chosen", where, i)),
                 _message_text(_field(row, "rejected", where, i)),
-            ))
-        elif fmt == "align_anything":
-            better = int(_field(row, "better_response_id", where, i))
-            if better not in (0, 1):
-                raise ConfigError(f"{where}: row {i}: field 'better_response_id' must be 0 or 1")
-            r = [_field(row, "response_0", where, i), _field(row, "response_1", where, i)]
-            pairs.append(Pair(str(_field(row, "prompt", where, i)), r[better], r[1 - better]))
-        elif fmt == "align_anything_mm":
-            pairs.append(_multimodal_pair(row, where, i, base_dir))
+            )
+            consumed = {"prompt", "chosen", "rejected"}
+        elif fmt in ("align_anything", "align_anything_mm"):
+            chosen, rejected, decided_by = indexed_choice(row, where, i, preference_field)
+            pair = Pair(prompt_of(row, where, i), chosen, rejected)
+            consumed = {"prompt", "question", "response_0", "response_1", "response_2"}
+            pair.metadata["preference_field"] = decided_by
         else:  # feedback: the refinement is the better answer
-            pairs.append(Pair(
+            pair = Pair(
                 str(_field(row, "prompt", where, i)),
                 str(_field(row, "refinement", where, i)),
                 str(_field(row, "response", where, i)),
-            ))
+            )
+            consumed = {"prompt", "refinement", "response"}
+        pair.media, pair.source = media, src
+        pair.metadata.update(metadata_of(row, consumed))
+        pairs.append(pair)
     return pairs
 
 
-def _multimodal_pair(row: dict[str, Any], where: str, i: int, base_dir: Path | None) -> Pair:
-    overall = int(_field(row, "overall_response", where, i))
-    if overall not in (1, 2):
-        raise ConfigError(f"{where}: row {i}: field 'overall_response' must be 1 or 2")
-    r = [str(_field(row, "response_1", where, i)), str(_field(row, "response_2", where, i))]
-    images: list[str] = []
-    for media in _MEDIA_FIELDS:
-        value = row.get(media)
-        if not value:
-            continue
-        if media != "image":
-            raise ConfigError(
-                f"{where}: row {i}: field {media!r}: TRL has no {media} preference collator; "
-                "train audio/video preference models with their own trainer, or drop the rows"
-            )
-        path = Path(str(value))
-        images.append(str(base_dir / path if base_dir and not path.is_absolute() else path))
-    prompt = str(row.get("question") or _field(row, "prompt", where, i))
-    return Pair(prompt, r[overall - 1], r[2 - overall], images)
-
-
-def to_completions(rows: list[dict[str, Any]], fmt: str, where: str) -> list[Completion]:
-    """SFT examples (prompt, completion) from the SFT-capable formats."""
+def to_completions(
+    rows: list[dict[str, Any]], fmt: str, where: str, root: Path | None = None,
+    preference_field: str | None = None,
+) -> list[Completion]:
+    """SFT examples (prompt, completion, media) from the SFT-capable formats; preference rows
+    train on their preferred answer."""
+    root = root if root is not None else Path(where).parent
+    if fmt in PREFERENCE_FORMATS and fmt != "feedback":
+        return [Completion(p.prompt, p.chosen, p.system, p.media, p.source)
+                for p in to_pairs(rows, fmt, where, root, preference_field)]
     out = []
     for i, row in enumerate(rows):
+        media = row_media(row, where, i, root)
+        src = f"{where}: row {i}"
         if fmt == "sft":
             completion = row.get("completion", row.get("response"))
             if completion is None:
                 raise ConfigError(
                     f"{where}: row {i}: field 'completion' (or 'response') is missing"
                 )
-            out.append(Completion(_message_text(_field(row, "prompt", where, i)), str(completion)))
+            prompt = _message_text(_field(row, "prompt", where, i))
+            out.append(Completion(prompt, str(completion), media=media, source=src))
         elif fmt == "feedback":
-            out.append(Completion(str(row["prompt"]), str(_field(row, "refinement", where, i))))
+            out.append(Completion(str(_field(row, "prompt", where, i)),
+                                  str(_field(row, "refinement", where, i)), media=media,
+                                  source=src))
         elif fmt == "sample":
-            from eval_anything.sample import Sample
-
-            s = Sample.model_validate(row)
-            if s.target is None:
-                raise ConfigError(f"{where}: row {i} (sample {s.id!r}): field 'target' is missing")
-            out.append(Completion(s.text, s.target))
+            out.append(_sample_completion(row, where, i, root))
         elif fmt == "messages":
             msgs = _field(row, "messages", where, i)
             if not msgs or msgs[-1].get("role") != "assistant":
@@ -214,7 +206,7 @@ def to_completions(rows: list[dict[str, Any]], fmt: str, where: str) -> list[Com
                 )
             user = [m for m in msgs[:-1] if m.get("role") == "user"]
             prompt = _message_text(user[-1:] or [{"content": ""}])
-            out.append(Completion(prompt, _message_text(msgs)))
+            out.append(Completion(prompt, _message_text(msgs), media=media, source=src))
         else:
             raise ConfigError(
                 f"{where}: field 'data.format': {fmt!r} rows cannot train SFT; use one of "
@@ -223,20 +215,60 @@ def to_completions(rows: list[dict[str, Any]], fmt: str, where: str) -> list[Com
     return out
 
 
+def _sample_completion(row: dict[str, Any], where: str, i: int, root: Path) -> Completion:
+    """A Sample row: its text parts are the prompt, its media parts (paths relative to the
+    data folder) travel with it."""
+    from eval_anything.content import TextPart
+    from eval_anything.sample import Sample
+
+    try:
+        s = Sample.model_validate(row).absolutize(root)
+    except ValueError as e:
+        raise ConfigError(f"{where}: row {i}: not a valid Sample row: {e}") from e
+    if s.target is None:
+        raise ConfigError(f"{where}: row {i} (sample {s.id!r}): field 'target' is missing")
+    media = [MediaRef(f"input[{k}]", p) for k, p in enumerate(s.input)
+             if not isinstance(p, TextPart)]
+    return Completion(s.text, s.target, media=media, source=f"{where}: row {i}")
+
+
 def to_critique_completions(
-    rows: list[dict[str, Any]], template: str, where: str
+    rows: list[dict[str, Any]], template: str, where: str, root: Path | None = None
 ) -> list[Completion]:
-    """``train critic`` rows: the prompt is the critique template over (prompt, response)."""
+    """``train critic`` rows: the prompt is the critique template over (prompt, response); the
+    row's media stay with it, so a multimodal critic learns to critique what it sees."""
+    import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-    tmpl = SandboxedEnvironment().from_string(template)
+    root = root if root is not None else Path(where).parent
+    try:
+        tmpl = SandboxedEnvironment().from_string(template)
+    except jinja2.TemplateError as e:
+        raise ConfigError(f"field 'critic.template': not a valid Jinja template: {e}") from e
     out = []
     for i, row in enumerate(rows):
-        prompt = tmpl.render(
-            prompt=_field(row, "prompt", where, i), response=_field(row, "response", where, i)
-        )
-        out.append(Completion(prompt, str(_field(row, "critique", where, i))))
+        try:
+            prompt = tmpl.render(
+                prompt=prompt_of(row, where, i), response=_field(row, "response", where, i)
+            )
+        except jinja2.TemplateError as e:
+            raise ConfigError(f"field 'critic.template': cannot render row {i}: {e}") from e
+        out.append(Completion(prompt, str(_field(row, "critique", where, i)),
+                              media=row_media(row, where, i, root), source=f"{where}: row {i}"))
     return out
+
+
+def has_media(items: list[Pair] | list[Completion]) -> bool:
+    return any(x.media for x in items)
+
+
+def media_modalities(items: list[Pair] | list[Completion]) -> list[str]:
+    seen: list[str] = []
+    for x in items:
+        for m in x.media:
+            if m.modality not in seen:
+                seen.append(m.modality)
+    return seen
 
 
 def _user(text: str, system: str | None = None) -> list[dict[str, str]]:
@@ -249,7 +281,7 @@ def _assistant(text: str) -> list[dict[str, str]]:
 
 
 def pairs_dataset(pairs: list[Pair], conversational: bool) -> Any:
-    """A ``datasets.Dataset`` in TRL's preference format."""
+    """A ``datasets.Dataset`` in TRL's preference format (text-only pairs)."""
     import datasets
 
     rows: list[dict[str, Any]]
@@ -265,11 +297,6 @@ def pairs_dataset(pairs: list[Pair], conversational: bool) -> Any:
              "chosen": p.chosen, "rejected": p.rejected}
             for p in pairs
         ]
-    if any(p.images for p in pairs):
-        from PIL import Image
-
-        for row, p in zip(rows, pairs, strict=True):
-            row["images"] = [Image.open(path).convert("RGB") for path in p.images]
     return datasets.Dataset.from_list(rows)
 
 
@@ -292,3 +319,6 @@ def use_chat(chat: str, tokenizer: Any) -> bool:
     if chat == "never":
         return False
     return bool(getattr(tokenizer, "chat_template", None))
+
+
+MEDIA_FIELD_NAMES = tuple(FIELD_MODALITY)

@@ -10,7 +10,6 @@ at least once, which removes the reference forward from each step.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from eval_anything.trainers.common import (
@@ -20,15 +19,17 @@ from eval_anything.trainers.common import (
     load_tokenizer,
     make_config,
     peft_config,
-    prepare,
     resolve_model_path,
+    run_precision,
     run_trainer,
+    start_run,
     text_tokenizer,
     trainer_arguments,
 )
 from eval_anything.trainers.config import ConfigError, TrainConfig
 from eval_anything.trainers.data import (
     Pair,
+    data_root,
     pairs_dataset,
     read_rows,
     resolve_format,
@@ -44,7 +45,7 @@ def load_pairs(cfg: TrainConfig) -> list[Pair]:
     assert cfg.data is not None
     rows = read_rows(cfg.data.train, cfg.data.limit)
     fmt = resolve_format(rows, cfg.data.format, cfg.data.train)
-    return to_pairs(rows, fmt, cfg.data.train, Path(cfg.data.train).parent)
+    return to_pairs(rows, fmt, cfg.data.train, data_root(cfg.data), cfg.data.preference_field)
 
 
 def should_precompute(cfg: TrainConfig, n_pairs: int) -> bool:
@@ -103,30 +104,40 @@ def build_dpo_trainer(
     pairs: list[Pair] | None = None,
     callbacks: list[Any] | None = None,
 ) -> tuple[Any, Precision, str]:
-    """A ready ``trl.DPOTrainer`` (plus the precision and the training run id)."""
+    """A ready ``trl.DPOTrainer`` (plus the precision and the training run id). Data, media and
+    arguments are checked before the output folder is locked and anything is written."""
     from trl import DPOConfig, DPOTrainer
 
-    precision, run_id = prepare(cfg)
+    from eval_anything.trainers.processor_trainers import (
+        build_processor_dpo,
+        check_media,
+        processor_arguments,
+    )
+
+    precision = run_precision(cfg)
     pairs = load_pairs(cfg) if pairs is None else pairs
     if not pairs:
         raise ConfigError(f"{cfg.where()}: no preference pairs to train on")
     processing = load_tokenizer(cfg)
-    if any(p.images for p in pairs) and processing is text_tokenizer(processing):
-        raise ConfigError(
-            f"{cfg.where()}: field 'data.train' has image rows but model {cfg.model.path!r} is "
-            "text-only; use an image-text-to-text model or drop the image column"
-        )
+    check_media(cfg, pairs, processing)
+    with_processor = processing is not text_tokenizer(processing)
+    args = dpo_arguments(cfg, precision, len(pairs))
+    config = make_config(DPOConfig, cfg, processor_arguments(args) if with_processor else args)
+    run_id = start_run(cfg)
+    hooks = [*(callbacks or []),
+             *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))]
+    if with_processor:
+        trainer = build_processor_dpo(cfg, pairs, processing, config, load_policy(cfg), hooks)
+        return trainer, precision, run_id
     assert cfg.data is not None
     dataset = pairs_dataset(pairs, use_chat(cfg.data.chat, text_tokenizer(processing)))
-    config = make_config(DPOConfig, cfg, dpo_arguments(cfg, precision, len(pairs)))
     trainer = DPOTrainer(
         model=load_policy(cfg),
         args=config,
         train_dataset=dataset,
         processing_class=processing,
         peft_config=peft_config(cfg),
-        callbacks=[*(callbacks or []),
-                   *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))],
+        callbacks=hooks,
     )
     use_full_logits(trainer, cfg.dpo.lm_head, precision)
     kept = len(trainer.train_dataset)  # type: ignore[arg-type]  # a map-style Dataset here

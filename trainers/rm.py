@@ -16,9 +16,10 @@ from eval_anything.trainers.common import (
     load_tokenizer,
     make_config,
     peft_config,
-    prepare,
     resolve_model_path,
+    run_precision,
     run_trainer,
+    start_run,
     text_tokenizer,
     trainer_arguments,
 )
@@ -51,20 +52,31 @@ def build_rm_trainer(
 ) -> tuple[Any, Any, str]:
     from trl import RewardConfig, RewardTrainer
 
-    precision, run_id = prepare(cfg)
+    precision = run_precision(cfg)
     pairs = load_pairs(cfg) if pairs is None else pairs
     if not pairs:
         raise ConfigError(f"{cfg.where()}: no preference pairs to train on")
-    if any(p.images for p in pairs):
-        raise ConfigError(f"{cfg.where()}: field 'data.train': the reward trainer is text-only")
-    tokenizer = text_tokenizer(load_tokenizer(cfg))
+    processing = load_tokenizer(cfg)
+    if processing is not text_tokenizer(processing) or any(p.media for p in pairs):
+        first = next((p for p in pairs if p.media), None)
+        where = first.source if first else cfg.where()
+        what = (f"field {first.media[0].field!r} holds {first.media[0].modality}" if first
+                else f"model {cfg.model.path!r} takes media")
+        raise ConfigError(
+            f"{where}: {what}, but 'train rm' trains text reward models only (transformers has "
+            "no sequence-classification head for processor-based models); train DPO on these "
+            "pairs instead, or a reward model on text-only rows"
+        )
+    tokenizer = processing
+    args = make_config(RewardConfig, cfg, trainer_arguments(cfg, precision))
+    run_id = start_run(cfg)
     assert cfg.data is not None
     model = load_policy(cfg, head="reward")
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
     trainer = RewardTrainer(
         model=model,
-        args=make_config(RewardConfig, cfg, trainer_arguments(cfg, precision)),
+        args=args,
         train_dataset=reward_dataset(pairs, use_chat(cfg.data.chat, tokenizer)),
         processing_class=tokenizer,
         peft_config=peft_config(cfg, task_type="SEQ_CLS"),

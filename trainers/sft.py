@@ -15,9 +15,10 @@ from eval_anything.trainers.common import (
     load_tokenizer,
     make_config,
     peft_config,
-    prepare,
     resolve_model_path,
+    run_precision,
     run_trainer,
+    start_run,
     text_tokenizer,
     trainer_arguments,
 )
@@ -25,6 +26,7 @@ from eval_anything.trainers.config import ConfigError, TrainConfig
 from eval_anything.trainers.data import (
     Completion,
     completions_dataset,
+    data_root,
     read_rows,
     resolve_format,
     to_completions,
@@ -36,7 +38,7 @@ def load_completions(cfg: TrainConfig) -> list[Completion]:
     assert cfg.data is not None
     rows = read_rows(cfg.data.train, cfg.data.limit)
     return to_completions(rows, resolve_format(rows, cfg.data.format, cfg.data.train),
-                          cfg.data.train)
+                          cfg.data.train, data_root(cfg.data), cfg.data.preference_field)
 
 
 def build_sft_trainer(
@@ -44,26 +46,44 @@ def build_sft_trainer(
     items: list[Completion] | None = None,
     callbacks: list[Any] | None = None,
 ) -> tuple[Any, Any, str]:
-    """A ready ``trl.SFTTrainer`` (plus the precision and the training run id)."""
+    """A ready ``trl.SFTTrainer`` (plus the precision and the training run id). Data, media and
+    arguments are checked before the output folder is locked and anything is written."""
     from trl import SFTConfig, SFTTrainer
 
-    precision, run_id = prepare(cfg)
+    from eval_anything.trainers.processor_trainers import (
+        build_processor_sft,
+        check_media,
+        processor_arguments,
+    )
+
+    precision = run_precision(cfg)
     items = load_completions(cfg) if items is None else items
     if not items:
         raise ConfigError(f"{cfg.where()}: no training rows")
     processing = load_tokenizer(cfg)
-    assert cfg.data is not None
-    dataset = completions_dataset(items, use_chat(cfg.data.chat, text_tokenizer(processing)))
+    check_media(cfg, items, processing)
+    with_processor = processing is not text_tokenizer(processing)
     args = trainer_arguments(cfg, precision)
     args.setdefault("completion_only_loss", True)
+    if with_processor:
+        args = processor_arguments(args)
+        args.setdefault("dataset_kwargs", {"skip_prepare_dataset": True})
+    config = make_config(SFTConfig, cfg, args)
+    run_id = start_run(cfg)
+    hooks = [*(callbacks or []),
+             *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))]
+    if with_processor:
+        trainer = build_processor_sft(cfg, items, processing, config, load_policy(cfg), hooks)
+        return trainer, precision, run_id
+    assert cfg.data is not None
+    dataset = completions_dataset(items, use_chat(cfg.data.chat, text_tokenizer(processing)))
     trainer = SFTTrainer(
         model=load_policy(cfg),
-        args=make_config(SFTConfig, cfg, args),
+        args=config,
         train_dataset=dataset,
         processing_class=processing,
         peft_config=peft_config(cfg),
-        callbacks=[*(callbacks or []),
-                   *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))],
+        callbacks=hooks,
     )
     return trainer, precision, run_id
 
