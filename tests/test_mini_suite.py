@@ -18,6 +18,7 @@ from eval_anything.models.agent import AgentModel
 from eval_anything.models.scripted import ScriptedModel
 from eval_anything.results import read_results, read_sample_records
 from eval_anything.sources import load_samples
+from eval_anything.video import probe_video
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tasks" / "mini" / "eval_anything" / "data"
@@ -55,6 +56,11 @@ def test_every_mini_task_loads_and_the_group_holds_them_all() -> None:
         "perception", "reasoning", "instruction-following", "safety"}
     assert all({"image", "audio"} <= set(s.modalities) or {"video", "audio"} <= set(s.modalities)
                for s in amu)
+    clips = sorted((DATA / "media" / "amu").glob("*.mp4"))
+    assert len(clips) == 7 and not list((DATA / "media").rglob("*.gif"))
+    for clip in clips:  # the AMU clips are H.264 MP4, as the public rows carry
+        info = probe_video(clip)
+        assert (info.codec, info.frame_count, info.fps) == ("h264", 8, 4.0)
 
 
 def test_task_listing_shows_modalities_and_roles() -> None:
@@ -118,13 +124,18 @@ def test_mini_suite_end_to_end_with_a_faithful_agent(tmp_path: Path) -> None:
     assert top["overall"].value == pytest.approx((top["amu"].value + s.value) / 2)
     # every score names its judge; media were stored under the run dir
     stored = read_results(tmp_path / "run")
-    assert {j.identity for j in stored.tasks["mini_amg_if_image"].judges} == {"analyzer:v1"}
+    assert {j.identity for j in stored.tasks["mini_amg_if_image"].judges} == {"analyzer:v2"}
     assert {j.identity for j in stored.tasks["mini_amg_modality_synergy"].judges} == {
         "minilm:all-MiniLM-L6-v2"}
     rec = read_sample_records(tmp_path / "run", "mini_amg_if_image")[0]
     assert rec.output[1].path.startswith("media/mini_amg_if_image/")
     assert (tmp_path / "run" / rec.output[1].path).is_file()
-    assert rec.scores["instruction_following"].judge == "analyzer:v1"
+    assert rec.scores["instruction_following"].judge == "analyzer:v2"
+    # generated clips are stored as MP4 in the run folder and judged from the MP4
+    for video in read_sample_records(tmp_path / "run", "mini_amg_if_video"):
+        clip = tmp_path / "run" / video.output[-1].path
+        assert clip.suffix == ".mp4" and probe_video(clip).frame_count == 8
+        assert video.scores["instruction_following"].value == 10.0
 
 
 @pytest.mark.slow

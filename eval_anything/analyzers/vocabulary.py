@@ -176,6 +176,15 @@ def _motion(toks: list[str]) -> str | None:
     return None
 
 
+SOUND_WORDS = frozenset(("beep", "beeps", "tone", "tones", "chime", "chimes", "ping", "pings",
+                         "pulse", "pulses", "note", "notes", "sound", "sounds"))
+
+
+def mentions_sound(text: str) -> bool:
+    """Whether ``text`` asks for a sound at all (a video instruction may or may not)."""
+    return any(t in SOUND_WORDS for t in tokens(text))
+
+
 def parse_sound(text: str) -> SoundSpec:
     """Beep count and pitch named in ``text`` ("two high beeps", "beep 3 times at 880 Hz")."""
     toks = tokens(text)

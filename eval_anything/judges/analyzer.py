@@ -23,7 +23,7 @@ from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
 from eval_anything.registry import register
 from eval_anything.scoring.tifa import split_choices, tifa_score
 
-VERSION = "v1"
+VERSION = "v2"  # v2: colour rims of lossy video are not counted as objects
 
 
 @register("judge", "analyzer")

@@ -3,9 +3,9 @@
 It is *not* a generative model. It reads the small vocabulary of
 :mod:`eval_anything.analyzers.vocabulary` from an instruction (colors, the shapes circle / square /
 triangle, counts, a background, a motion direction, beeps and their pitch) and renders exactly
-that: a PNG drawing, a WAV of sine beeps, or a GIF of a moving shape. Anything outside the
-vocabulary is left out, so a vague instruction gives an empty picture. The same instruction always
-gives the same bytes.
+that: a PNG drawing, a WAV of sine beeps, or an MP4 of a moving shape (with the beeps as its
+audio track when the instruction asks for a sound). Anything outside the vocabulary is left out,
+so a vague instruction gives an empty picture. The same instruction always gives the same bytes.
 
 ``--model procedural --model-args modality=image`` (or audio / video); the agent adapter uses it
 as a generator: ``--model agent --model-args lm=smollm2,image=procedural,audio=procedural``.
@@ -22,13 +22,15 @@ from eval_anything.analyzers.vocabulary import (
     COLORS,
     SceneSpec,
     SoundSpec,
+    mentions_sound,
     parse_scene,
     parse_sound,
 )
 from eval_anything.content import AudioPart, ImagePart, VideoPart, text_of
-from eval_anything.media import audio_to_wav_bytes, frames_to_gif_bytes, image_to_png_bytes
+from eval_anything.media import audio_to_wav_bytes, image_to_png_bytes
 from eval_anything.models.base import GenerateRequest, ModelAdapter, ModelOutput
 from eval_anything.registry import register
+from eval_anything.video import encode_mp4
 
 IMAGE_SIZE = 128
 VIDEO_SIZE = 96
@@ -37,7 +39,7 @@ VIDEO_FPS = 4.0
 SAMPLE_RATE = 16000
 BEEP_S = 0.18
 GAP_S = 0.14
-VERSION = "1"
+VERSION = "2"  # 2: video as MP4 (H.264), with an audio track when asked for a sound
 
 
 def _layout(n: int, size: int) -> list[tuple[int, int, int]]:
@@ -113,6 +115,14 @@ def render_sound(spec: SoundSpec, sr: int = SAMPLE_RATE) -> np.ndarray:
     return np.concatenate(pieces)
 
 
+def render_video(instruction: str) -> bytes:
+    """MP4 of the scene's clip at :data:`VIDEO_FPS`; the sound it names as the audio track."""
+    frames = render_clip(parse_scene(instruction))
+    if not mentions_sound(instruction):
+        return encode_mp4(frames, VIDEO_FPS)
+    return encode_mp4(frames, VIDEO_FPS, render_sound(parse_sound(instruction)), SAMPLE_RATE)
+
+
 def render(modality: str, instruction: str) -> ImagePart | AudioPart | VideoPart:
     """The media part for ``instruction`` (inline bytes; the runner stores them in the run dir)."""
     if modality == "image":
@@ -122,9 +132,7 @@ def render(modality: str, instruction: str) -> ImagePart | AudioPart | VideoPart
         wave = render_sound(parse_sound(instruction))
         return AudioPart(data=audio_to_wav_bytes(wave, SAMPLE_RATE), mime="audio/wav")
     if modality == "video":
-        frames = render_clip(parse_scene(instruction))
-        gif = frames_to_gif_bytes(frames, VIDEO_FPS)
-        return VideoPart(data=gif, mime="image/gif", fps=VIDEO_FPS)
+        return VideoPart(data=render_video(instruction), mime="video/mp4", fps=VIDEO_FPS)
     raise ValueError(f"procedural generator: modality {modality!r} is not image, audio or video")
 
 
