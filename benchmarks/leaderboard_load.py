@@ -21,6 +21,7 @@ from pathlib import Path
 from eval_anything.leaderboard import ranking
 from eval_anything.store import Store, ingest, open_store, queries
 from eval_anything.store.synthetic import random_store_runs
+from eval_anything.task import ScaleSpec
 
 
 def seed(path: Path, runs: int, tasks: int, samples: int) -> float:
@@ -36,7 +37,9 @@ def main_page_load(store: Store) -> tuple[float, int]:
     open store in ``st.cache_resource``); returns also the table's rows."""
     started = time.perf_counter()
     rows = queries.leaderboard_rows(store)
-    table = ranking.board_table(ranking.latest_per_checkpoint(rows))
+    unit = ScaleSpec(min=0, max=1)  # the synthetic tasks are accuracies: one declared scale
+    scales = {str(t): unit for t in rows["task"].unique()}
+    table = ranking.board_table(ranking.latest_per_checkpoint(rows), scales=scales)
     return time.perf_counter() - started, len(table)
 
 

@@ -3,8 +3,8 @@
     streamlit run leaderboard/app.py -- --store postgresql://user@host/db
     eval-anything leaderboard --store runs.sqlite
 
-Pages: the ranked table, training curves, task drilldown, sample browser, run comparison and
-reproducibility. Reads the store only; never runs a model.
+Pages: the ranked table, the paper's results-table layout, training curves, task drilldown,
+sample browser, run comparison and reproducibility. Reads the store only; never runs a model.
 """
 
 from __future__ import annotations
@@ -13,11 +13,20 @@ import streamlit as st
 
 from eval_anything.leaderboard import data
 from eval_anything.leaderboard.settings import store_url
-from eval_anything.leaderboard.views import board, compare, drilldown, repro, samples, training
+from eval_anything.leaderboard.views import (
+    board,
+    compare,
+    drilldown,
+    paper,
+    repro,
+    samples,
+    training,
+)
 from eval_anything.store.config import redact
 
 VIEWS = {
     "Leaderboard": board.render,
+    "Paper table": paper.render,
     "Training runs": training.render,
     "Task drilldown": drilldown.render,
     "Sample browser": samples.render,

@@ -13,6 +13,7 @@ from eval_anything.gate import GateReport, gate
 from eval_anything.gate_inputs import RunSource
 from eval_anything.results import Results, SampleRecord
 from eval_anything.store import Store, open_store, queries
+from eval_anything.task import ScaleSpec
 
 TTL_S = 60
 
@@ -55,6 +56,24 @@ def media(url: str, run_id: str, path: str) -> tuple[bytes, str | None] | None:
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def run_details(url: str, run_id: str) -> dict[str, Any]:
     return queries.run_details(store(url), run_id)
+
+
+@st.cache_resource(show_spinner=False)
+def scales() -> dict[str, ScaleSpec]:
+    """The declared scale of every bundled (and plugin) task and group, by name."""
+    from eval_anything.catalog import load_catalog
+    from eval_anything.scoring.scales import scales_of
+
+    return scales_of(load_catalog())
+
+
+@st.cache_resource(show_spinner=False)
+def paper_groups() -> tuple[str, ...]:
+    """Groups whose runs fill the paper's table (aggregated by ``overall`` or ``s_amg``)."""
+    from eval_anything.catalog import load_catalog
+
+    groups = load_catalog().groups.values()
+    return tuple(sorted(g.group for g in groups if g.aggregate.name in ("overall", "s_amg")))
 
 
 def run_source(url: str, run_id: str) -> RunSource:

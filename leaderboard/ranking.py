@@ -4,7 +4,11 @@ Ranking follows the arena convention: a row's rank is one plus the number of row
 *significantly* better, i.e. whose CI lower bound lies above this row's CI upper bound. Rows whose
 intervals overlap share a rank (a tie group): the table never claims an order the data cannot
 support. The score a row is ranked on is one task's primary metric or the unweighted mean of the
-selected tasks' primary metrics (``stats.mean_of_means``), each with its 95% CI.
+selected tasks' primary metrics (``stats.mean_of_means``), each with its 95% CI. The mean follows
+the scale rule of :mod:`eval_anything.scoring.scales`: one declared scale -> the plain mean;
+declared scales that differ -> the mean of values normalized to 0-1 by their declared ranges;
+a task without a declared scale -> no mean (every row unranked, and the page says why). A task
+whose lower values are better ranks with its order reversed.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from eval_anything.scoring.scales import MeanPlan, mean_plan
 from eval_anything.stats import Z95, MetricValue, mean_of_means, with_ci
+from eval_anything.task import ScaleSpec
 
 MEAN = "mean of selected tasks"
 INFO_COLUMNS = ["model_name", "model_identity", "training_run_id", "step", "created_at"]
@@ -100,9 +106,38 @@ def _score_of(values: np.ndarray, stderrs: np.ndarray) -> MetricValue:
     return mean_of_means(parts)
 
 
-def board_table(rows: pd.DataFrame, rank_on: str = MEAN) -> pd.DataFrame:
+def score_plan(
+    rows: pd.DataFrame, rank_on: str = MEAN, scales: dict[str, ScaleSpec] | None = None
+) -> MeanPlan:
+    """How the ranking score of ``rank_on`` over these rows is taken (see the module doc)."""
+    tasks = sorted(rows["task"].unique()) if not rows.empty else []
+    ranked = [rank_on] if rank_on in tasks else tasks
+    return mean_plan(ranked, scales or {})
+
+
+def _ranked_arrays(
+    values: pd.DataFrame, stderrs: pd.DataFrame, ranked: list[str], plan: MeanPlan
+) -> tuple[np.ndarray, np.ndarray]:
+    v_arr = values[ranked].to_numpy(dtype=float, na_value=np.nan, copy=True)
+    s_arr = stderrs[ranked].to_numpy(dtype=float, na_value=np.nan, copy=True)
+    if plan.kind == "refused":
+        return np.full_like(v_arr, np.nan), s_arr
+    if plan.kind == "normalized":
+        for j, task in enumerate(ranked):
+            scale = plan.scales[task]
+            width = scale.max - scale.min
+            unit = (v_arr[:, j] - scale.min) / width
+            v_arr[:, j] = unit if scale.higher_is_better else 1.0 - unit
+            s_arr[:, j] = s_arr[:, j] / width
+    return v_arr, s_arr
+
+
+def board_table(
+    rows: pd.DataFrame, rank_on: str = MEAN, scales: dict[str, ScaleSpec] | None = None
+) -> pd.DataFrame:
     """One row per run: model label, lineage, the ranking score with its 95% CI, rank, tie
-    count, and each task's primary value and CI half-width (``<task> ±``)."""
+    count, and each task's primary value and CI half-width (``<task> ±``). ``scales``: the
+    declared scale per task (:func:`eval_anything.scoring.scales.scales_of`)."""
     if rows.empty:
         return pd.DataFrame()
     tasks = sorted(rows["task"].unique())
@@ -110,14 +145,18 @@ def board_table(rows: pd.DataFrame, rank_on: str = MEAN) -> pd.DataFrame:
     stderrs = rows.pivot(index="run_id", columns="task", values="stderr")[tasks]
     info = rows.drop_duplicates("run_id").set_index("run_id")[INFO_COLUMNS].loc[values.index]
     ranked_tasks = [rank_on] if rank_on in tasks else tasks
-    v_arr = values[ranked_tasks].to_numpy(dtype=float, na_value=np.nan)
-    s_arr = stderrs[ranked_tasks].to_numpy(dtype=float, na_value=np.nan)
+    plan = mean_plan(ranked_tasks, scales or {})
+    v_arr, s_arr = _ranked_arrays(values, stderrs, ranked_tasks, plan)
     scores = [_score_of(v, s) for v, s in zip(v_arr, s_arr, strict=True)]
     score = np.array([s.value for s in scores], dtype=float)
     lows = np.array([s.ci_low if s.ci_low is not None else s.value for s in scores], dtype=float)
     highs = np.array([s.ci_high if s.ci_high is not None else s.value for s in scores], dtype=float)
+    lower_better = len(ranked_tasks) == 1 and not (
+        plan.scales.get(ranked_tasks[0], ScaleSpec(min=0, max=1)).higher_is_better)
+    ranks = (ranks_by_upper_bound(-highs, -lows) if lower_better
+             else ranks_by_upper_bound(lows, highs))
     table = pd.DataFrame({
-        "rank": pd.array(ranks_by_upper_bound(lows, highs), dtype="Int64"),
+        "rank": pd.array(ranks, dtype="Int64"),
         "model": _label(info).to_numpy(),
         "training run": info["training_run_id"].to_numpy(),
         "step": info["step"].astype("Int64").array,
@@ -132,7 +171,8 @@ def board_table(rows: pd.DataFrame, rank_on: str = MEAN) -> pd.DataFrame:
         table[f"{task} ±"] = Z95 * stderrs[task]
     table["run_id"] = table.index
     table["created_at"] = info["created_at"].to_numpy()
-    table = table.sort_values(["rank", "score"], ascending=[True, False], na_position="last")
+    table = table.sort_values(["rank", "score"], ascending=[True, lower_better],
+                              na_position="last")
     table["trend"] = training_sparklines(table)
     head = ["rank", "model", "training run", "step", "score", "trend", "ci_low", "ci_high", "tied"]
     return table[head + [c for c in table.columns if c not in head]].reset_index(drop=True)

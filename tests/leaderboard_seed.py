@@ -56,3 +56,21 @@ def seed_leaderboard_store(root: Path) -> str:
             push(run(f"dpo-step{step}", "policy", qa, [5.0 + i, 6.0, 5.0, 6.0], 3 + i,
                      training="dpo-1", step=step), store=store)
     return url
+
+
+def seed_paper_store(root: Path) -> str:
+    """A store with two runs of the mini eval-anything suite whose scores are the paper's
+    GPT-4o row (model ``omni-a``) and LLaVA row (``omni-b``): the paper view and mixed declared
+    scales (ratings 1-10, rates 0-1, S_AMG 0-30) on the main page."""
+    from paper_runs import paper_run
+
+    from eval_anything.scoring.paper_table import paper_reference
+
+    rows = {r.model: r for r in paper_reference().rows}
+    url = f"sqlite:///{root / 'paper.sqlite'}"
+    with open_store(url) as store:
+        push(paper_run(root, rows["GPT-4o"], "paper-a", model_name="omni-a", minute=1),
+             store=store)
+        push(paper_run(root, rows["LLaVA-v1.5-7B"], "paper-b", model_name="omni-b", minute=2),
+             store=store)
+    return url

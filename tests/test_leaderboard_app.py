@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from leaderboard_seed import SCRIPT_OUTPUT, seed_leaderboard_store
+from leaderboard_seed import SCRIPT_OUTPUT, seed_leaderboard_store, seed_paper_store
 from streamlit.testing.v1 import AppTest
 
 from eval_anything.store import STORE_ENV
 
 APP = str(Path(__file__).resolve().parent.parent / "leaderboard" / "app.py")
-VIEWS = ["Leaderboard", "Training runs", "Task drilldown", "Sample browser", "Compare runs",
-         "Reproducibility"]
+VIEWS = ["Leaderboard", "Paper table", "Training runs", "Task drilldown", "Sample browser",
+         "Compare runs", "Reproducibility"]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,17 @@ def test_every_page_renders(app: AppTest) -> None:
     assert any(m.value == "0123456789ab" for m in app.metric)
 
 
+def test_mean_of_undeclared_scales_is_refused_visibly(app: AppTest) -> None:
+    # qa (accuracy 0-1) and gen (ratings 1-10) declare no scale: no mean, and the page says so
+    assert any("Mean refused" in w.value and "qa" in w.value for w in app.warning)
+    table = _frame_with(app, "rank")
+    assert table["rank"].isna().all() and table["score"].isna().all()
+    assert {"qa", "gen"} <= set(table.columns)  # the values stay shown
+
+
 def test_main_table_ranks_with_cis(app: AppTest) -> None:
+    app.selectbox(key="rank_on").set_value("qa").run()
+    assert not app.warning
     table = _frame_with(app, "rank")
     assert len(table) == 5
     assert {"qa", "gen", "score", "ci_low", "ci_high", "tied", "trend"} <= set(table.columns)
@@ -146,3 +156,38 @@ def test_store_url_comes_from_the_command_line(monkeypatch: pytest.MonkeyPatch) 
     assert store_url(["--store", "postgresql://u@h/db"]) == "postgresql+psycopg://u@h/db"
     monkeypatch.setenv(STORE_ENV, "/tmp/x.sqlite")
     assert store_url([]) == "sqlite:////tmp/x.sqlite"
+
+
+@pytest.fixture(scope="module")
+def paper_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return seed_paper_store(tmp_path_factory.mktemp("paper"))
+
+
+@pytest.fixture
+def paper_app(paper_store: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv(STORE_ENV, paper_store)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_mixed_declared_scales_are_normalized_visibly(paper_app: AppTest) -> None:
+    notes = [i.value for i in paper_app.info]
+    assert any("Scales differ" in n and "normalized to 0-1" in n for n in notes), notes
+    assert any("mini_amu 1-10" in n and "mini_amg_modality_selection 0-1" in n for n in notes)
+    table = _frame_with(paper_app, "rank")
+    assert table["score"].between(0, 1).all()
+    assert list(table["model"]) == ["omni-a", "omni-b"]
+
+
+def test_paper_view_puts_runs_beside_the_published_rows(paper_app: AppTest) -> None:
+    _show(paper_app, "Paper table")
+    table = _frame_with(paper_app, "Overall").set_index("model")
+    assert {"omni-a", "omni-b", "GPT-4o", "Gemini-1.5-Pro"} <= set(table.index)
+    assert table.loc["omni-a", "AMG"].startswith("3.96 ±")
+    assert table.loc["GPT-4o", "AMG"] == "3.96"
+    assert table.loc["omni-b", "Overall"].startswith("2.12 ±")
+    paper_app.toggle(key="paper_beside").set_value(False).run()
+    table = _frame_with(paper_app, "Overall")
+    assert sorted(table["model"]) == ["omni-a", "omni-b"]

@@ -9,6 +9,10 @@ import pandas as pd
 import pytest
 
 from eval_anything.leaderboard import ranking
+from eval_anything.task import ScaleSpec
+
+UNIT = ScaleSpec(min=0, max=1)
+SCALES = {"qa": UNIT, "img": UNIT}
 
 
 def test_rank_is_one_plus_rows_significantly_better() -> None:
@@ -42,7 +46,7 @@ def test_board_table_ranks_on_the_mean_of_tasks_with_ties() -> None:
         ("r2", "b", "qa", 0.89, 0.01), ("r2", "b", "img", 0.80, 0.01),
         ("r3", "c", "qa", 0.20, 0.01), ("r3", "c", "img", 0.30, 0.01),
     ])
-    table = ranking.board_table(rows)
+    table = ranking.board_table(rows, scales=SCALES)
     assert list(table["model"]) == ["a", "b", "c"]
     assert list(table["rank"]) == [1, 1, 3]
     assert list(table["tied"]) == [1, 1, 0]
@@ -50,14 +54,14 @@ def test_board_table_ranks_on_the_mean_of_tasks_with_ties() -> None:
     assert table.loc[0, "score"] == pytest.approx(0.85)
     assert table.loc[0, "ci_high"] - table.loc[0, "score"] == pytest.approx(
         1.959964 * math.sqrt(2) * 0.01 / 2, rel=1e-5)
-    one = ranking.board_table(rows, rank_on="img")
+    one = ranking.board_table(rows, rank_on="img")  # one task: no scale needed
     assert one.loc[0, "score"] == pytest.approx(0.80)
 
 
 def test_missing_task_leaves_a_row_unranked() -> None:
     rows = _rows([("r1", "a", "qa", 0.9, 0.01), ("r1", "a", "img", 0.8, 0.01),
                   ("r2", "b", "qa", 0.5, 0.01)])
-    table = ranking.board_table(rows)
+    table = ranking.board_table(rows, scales=SCALES)
     assert list(table["model"]) == ["a", "b"]
     assert pd.isna(table.loc[1, "rank"]) and math.isnan(table.loc[1, "score"])
 
@@ -81,3 +85,44 @@ def test_score_range_for_progress_bars() -> None:
     assert ranking.score_range(pd.Series([0.2, 0.9])) == (0.0, 1.0)
     assert ranking.score_range(pd.Series([3.0, 7.5])) == (0.0, 8.0)
     assert ranking.score_range(pd.Series([np.nan])) == (0.0, 1.0)
+
+
+MIXED = [
+    ("r1", "a", "qa", 0.90, 0.01), ("r1", "a", "img", 2.0, 0.1),
+    ("r2", "b", "qa", 0.50, 0.01), ("r2", "b", "img", 9.0, 0.1),
+]
+
+
+def test_mean_over_undeclared_scales_is_refused() -> None:
+    rows = _rows(MIXED)
+    plan = ranking.score_plan(rows, ranking.MEAN, {"qa": UNIT})
+    assert plan.kind == "refused" and "img" in plan.message and "scale" in plan.message
+    table = ranking.board_table(rows, scales={"qa": UNIT})
+    assert table["rank"].isna().all() and table["score"].isna().all()
+    assert sorted(table["img"]) == [2.0, 9.0]  # the values stay shown, only unranked
+
+
+def test_mean_over_declared_scales_is_normalized() -> None:
+    rows = _rows(MIXED)
+    scales = {"qa": UNIT, "img": ScaleSpec(min=1, max=10)}
+    plan = ranking.score_plan(rows, ranking.MEAN, scales)
+    assert plan.kind == "normalized" and "qa 0-1" in plan.message and "img 1-10" in plan.message
+    table = ranking.board_table(rows, scales=scales).set_index("model")
+    # a: (0.90 + (2 - 1) / 9) / 2; b: (0.50 + 8 / 9) / 2, so b ranks first on the normalized mean
+    assert table.loc["a", "score"] == pytest.approx((0.90 + 1 / 9) / 2)
+    assert table.loc["b", "score"] == pytest.approx((0.50 + 8 / 9) / 2)
+    se_b = math.sqrt(0.01**2 + (0.1 / 9) ** 2) / 2
+    assert table.loc["b", "ci_high"] - table.loc["b", "score"] == pytest.approx(1.959964 * se_b,
+                                                                              rel=1e-5)
+    assert list(table.index) == ["b", "a"]
+
+
+def test_lower_is_better_is_flipped() -> None:
+    rows = _rows([("r1", "a", "loss", 0.2, 0.01), ("r2", "b", "loss", 0.9, 0.01),
+                  ("r1", "a", "qa", 0.5, 0.01), ("r2", "b", "qa", 0.5, 0.01)])
+    loss = ScaleSpec(min=0, max=1, higher_is_better=False)
+    one = ranking.board_table(rows, rank_on="loss", scales={"loss": loss})
+    assert list(one["model"]) == ["a", "b"] and list(one["rank"]) == [1, 2]
+    both = ranking.board_table(rows, scales={"loss": loss, "qa": UNIT}).set_index("model")
+    assert both.loc["a", "score"] == pytest.approx((0.8 + 0.5) / 2)  # 1 - 0.2 on the flip
+    assert both.loc["a", "rank"] == 1 and both.loc["b", "rank"] == 2

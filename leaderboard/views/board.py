@@ -63,14 +63,22 @@ def render(url: str) -> None:
     tasks = sorted(filtered["task"].unique())
     rank_on = st.selectbox("Rank on", [ranking.MEAN, *tasks], key="rank_on")
     show_ci = st.toggle("Show CI half-widths", value=False, key="show_ci")
-    table = ranking.board_table(filtered, rank_on)
+    scales = data.scales()
+    plan = ranking.score_plan(filtered, rank_on, scales)
+    if plan.kind == "refused":
+        st.warning(plan.message)
+    elif plan.kind == "normalized":
+        st.info(plan.message)
+    table = ranking.board_table(filtered, rank_on, scales)
     shown = table if show_ci else table.drop(columns=[f"{t} ±" for t in tasks])
     st.dataframe(shown, column_config=column_config(table, tasks), hide_index=True,
                  width="stretch", key="board")
     st.caption(
         "Rank = 1 + the number of rows whose 95% CI lies entirely above this row's; rows with "
         "overlapping CIs share a rank. Score = the ranked task's primary metric, or the "
-        "unweighted mean of the shown tasks (rows missing a task are unranked)."
+        "unweighted mean of the shown tasks (rows missing a task are unranked); tasks of "
+        "different declared scales are normalized to 0-1 first, tasks without a declared "
+        "scale are never averaged."
     )
     left, right = st.columns(2)
     left.download_button("Download table (CSV)", table.drop(columns=["trend"]).to_csv(index=False),
