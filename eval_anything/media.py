@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from eval_anything.content import AudioPart, ImagePart, VideoPart
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
+#: Frame rate of a folder of frame images whose part gives no ``fps`` (see eval_anything.video).
+FRAME_FOLDER_FPS = 1.0
 
 
 def load_image(part: ImagePart, base_dir: Path | None = None) -> Any:
@@ -47,7 +49,7 @@ def load_video_frames(
     """RGB frames of a video part (any container PyAV reads, a GIF, or a folder of frames),
     through :func:`eval_anything.video.sample_video_frames`: ``max_frames`` uniformly over the
     clip, or frames at ``fps`` (capped at ``max_frames``), found by seeking."""
-    from eval_anything.video import FRAME_FOLDER_FPS, sample_video_frames
+    from eval_anything.video import sample_video_frames
 
     source = video_source(part, base_dir)
     return sample_video_frames(

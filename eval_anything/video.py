@@ -30,15 +30,14 @@ from typing import Any
 import numpy as np
 
 from eval_anything.errors import UserError
+from eval_anything.media import FRAME_FOLDER_FPS, IMAGE_SUFFIXES
 from eval_anything.video_out import encode_mp4, video_encoder
 
 VideoSource = str | Path | bytes
 
-#: Frame rate assumed for a folder of frame images (datasets usually extract frames at 1 fps).
-FRAME_FOLDER_FPS = 1.0
 #: A target this far past the frame decoded last is reached by seeking instead of decoding on.
 SEEK_AHEAD_S = 1.0
-FRAME_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
+FRAME_SUFFIXES = IMAGE_SUFFIXES
 
 
 class VideoError(UserError):

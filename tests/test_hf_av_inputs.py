@@ -1,5 +1,6 @@
 """Audio and video inputs prepared per the model's processor (eval_anything.models.hf_av), fed to
-tiny Qwen2-Audio and LLaVA-NeXT-Video models built and saved locally."""
+tiny Qwen2-Audio and LLaVA-NeXT-Video models built and saved locally; a Qwen2.5-Omni processor
+(no model) for fps sampling and a video's audio track."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from tiny import build_tokenizer
 
 from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.media import audio_to_wav_bytes, frames_to_gif_bytes, image_to_png_bytes
+from eval_anything.media import audio_to_wav_bytes, image_to_png_bytes
 from eval_anything.models.base import Message
 from eval_anything.models.hf_av import (
     accepted_modalities,
@@ -20,6 +21,7 @@ from eval_anything.models.hf_av import (
     load_media,
     processor_inputs,
 )
+from eval_anything.video import encode_mp4
 
 AUDIO_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% for c in m['content'] %}"
@@ -147,12 +149,14 @@ def test_video_frames_sampled_per_the_video_processor(tmp_path: Path) -> None:
     processor, model = load(build_tiny_llava_next_video(tmp_path / "vv"))
     assert accepted_modalities(processor) == ("text", "image", "video")
     frames = [Image.new("RGB", (48, 40), (i * 20, 50, 0)) for i in range(12)]
-    msg = Message(role="user", content=[VideoPart(data=frames_to_gif_bytes(frames)),
-                                        TextPart(text="What happens?")])
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(encode_mp4(frames, fps=6))
+    msg = Message(role="user", content=[VideoPart(path=str(clip)), TextPart(text="What happens?")])
     media, out = generate(processor, model, [msg])
     assert media.facts == {"video_frames": [[4, 12]]}  # processor.num_frames = 4, of 12
     kept = [int(np.asarray(f)[0, 0, 0]) for f in media.videos[0]]
-    assert kept == [0, 80, 140, 220]  # uniform over the clip: frames 0, 4, 7, 11
+    # uniform over the clip: frames 0, 4, 7, 11 (H.264 keeps each level within a few steps)
+    assert np.allclose(kept, [0, 80, 140, 220], atol=4)
     enc = processor(**processor_inputs(processor, ["<video>x"], [media]))
     assert tuple(enc["pixel_values_videos"].shape) == (1, 4, 3, 32, 32)
     assert out.shape[1] > 3
@@ -175,3 +179,55 @@ def test_chat_placeholders_keep_order(kind: str) -> None:
     msg = chat_message(Message(role="user", content=[TextPart(text="a"), part, TextPart(text="b")]))
     assert msg["content"] == [{"type": "text", "text": "a"}, {"type": kind},
                               {"type": "text", "text": "b"}]
+
+
+def omni_processor() -> Any:
+    """A Qwen2.5-Omni processor (images, audio, video) around the tiny tokenizer: no model."""
+    from transformers import (
+        PreTrainedTokenizerFast,
+        Qwen2_5OmniProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+        WhisperFeatureExtractor,
+    )
+
+    base = build_tokenizer(chat_template=False)
+    names = {"image_token": "<|IMAGE|>", "audio_token": "<|AUDIO|>", "video_token": "<|VIDEO|>",
+             "vision_bos_token": "<|vision_bos|>", "vision_eos_token": "<|vision_eos|>",
+             "audio_bos_token": "<|audio_bos|>", "audio_eos_token": "<|audio_eos|>"}
+    tok = PreTrainedTokenizerFast(tokenizer_object=base.backend_tokenizer, bos_token="<|im_start|>",
+                                  eos_token="<|endoftext|>", pad_token="<pad>",
+                                  extra_special_tokens=names)
+    return Qwen2_5OmniProcessor(image_processor=Qwen2VLImageProcessor(),
+                                video_processor=Qwen2VLVideoProcessor(fps=2.0, max_frames=6),
+                                feature_extractor=WhisperFeatureExtractor(), tokenizer=tok)
+
+
+def test_video_sampled_at_the_processor_fps_with_its_audio_track(tmp_path: Path) -> None:
+    from PIL import Image
+
+    processor = omni_processor()
+    frames = [Image.new("RGB", (32, 32), (i * 10, 0, 0)) for i in range(24)]  # 2 s at 12 fps
+    wave = (0.4 * np.sin(np.arange(16000) / 8000 * 2 * np.pi * 300)).astype(np.float32)
+    clip = tmp_path / "talk.mp4"
+    clip.write_bytes(encode_mp4(frames, fps=12, audio=wave, sample_rate=8000))
+    part = VideoPart(path=str(clip))
+    media = load_media([part, TextPart(text="What is said?")], processor, video_audio=True)
+    # fps=2 over 2 s: frames at 0, 0.5, 1.0, 1.5 s (frames 0, 6, 12, 18), under max_frames=6
+    assert media.facts["video_frames"] == [[4, 24]]
+    kept = [int(np.asarray(f)[0, 0, 0]) for f in media.videos[0]]
+    assert np.allclose(kept, [0, 60, 120, 180], atol=4)
+    # the audio track, resampled to the feature extractor's 16 kHz, about 2 s long
+    assert media.facts["video_audio_resampled_hz"] == [[8000, 16000]]
+    assert media.audio[0].dtype == np.float32 and abs(media.audio[0].shape[0] - 32000) < 2048
+    assert media.consumed() == ["text", "audio", "video"]
+    msg = chat_message(Message(role="user", content=[part, TextPart(text="x")]), video_audio=True)
+    assert [c["type"] for c in msg["content"]] == ["video", "audio", "text"]
+    details = av_details(processor)
+    assert details["video_fps"] == 2.0 and details["video_frames"] == 6
+    # without video_audio, or for a silent clip, no audio input and no placeholder
+    assert load_media([part], processor).audio == []
+    silent = VideoPart(data=encode_mp4(frames, fps=12))
+    assert load_media([silent], processor, video_audio=True).audio == []
+    plain = chat_message(Message(role="user", content=[silent]), video_audio=True)
+    assert [c["type"] for c in plain["content"]] == ["video"]

@@ -3,7 +3,9 @@
 Generation is batched, sorted by prompt length, left-padded, with the chat template applied (its
 sha256 is recorded). Multiple-choice scoring packs each item's context and all its choices into
 one row (see :mod:`eval_anything.models.hf_loglik`), so the shared context is computed once.
-Media parts a text-only model cannot take are dropped and recorded as not consumed.
+Media parts a text-only model cannot take are dropped and recorded as not consumed. Audio and
+video go through the model's processor (:mod:`eval_anything.models.hf_av`); ``video_audio=true``
+also gives each video's audio track to a processor that takes audio.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class HFModel(ModelAdapter):
         add_bos_token: bool | None = None,
         chat_template: bool = True,
         name: str | None = None,
+        video_audio: bool = False,
     ) -> None:
         from eval_anything.models.hf_loading import load_model_and_tokenizer
 
@@ -78,6 +81,7 @@ class HFModel(ModelAdapter):
         self.batch_size = batch_size
         self.add_bos_token = add_bos_token
         self.use_chat_template = chat_template
+        self.video_audio = bool(video_audio)
         self._name = name
         loaded = load_model_and_tokenizer(
             self.pretrained,
@@ -106,6 +110,8 @@ class HFModel(ModelAdapter):
             "add_bos_token": add_bos_token,
             "chat_template": self.chat_template_sha() if chat_template else None,
         }
+        if self.video_audio:  # only when on, so existing identities (and caches) stay valid
+            self._identity["video_audio"] = True
 
     # ------------------------------------------------------------------ identity
 
@@ -157,7 +163,8 @@ class HFModel(ModelAdapter):
         if self.multimodal:
             from eval_anything.models.hf_av import chat_message
 
-            chat = [chat_message(m) for m in messages]
+            hears = self.video_audio and "audio" in self.input_modalities
+            chat = [chat_message(m, video_audio=hears) for m in messages]
             return str(
                 self.processor.apply_chat_template(
                     chat, add_generation_prompt=add_generation_prompt, tokenize=False

@@ -5,8 +5,12 @@ The processor decides how media are prepared, so nothing here is model-specific:
 - audio is loaded (soundfile), mixed to mono and resampled to the processor's feature
   extractor rate (``feature_extractor.sampling_rate``, e.g. 16 kHz for Whisper-style encoders)
   with :func:`eval_anything.media.resample`;
-- video frames are sampled uniformly to the video processor's ``num_frames`` (or
-  ``default_frames`` when it sets none), and the processor is told not to sample again;
+- video frames are sampled by :func:`eval_anything.video.sample_video_frames` (seeking, so a
+  long clip is never decoded whole) at the video processor's own ``fps`` (capped at its
+  ``max_frames``) or ``num_frames``, else ``default_frames`` uniformly, and the processor is told
+  not to sample again;
+- with ``video_audio`` the video's audio track is read too (resampled like any audio) and goes
+  in as an audio input right after the video, for models that hear what they watch;
 - the chat template gets typed placeholders (``{"type": "audio"}``...), which multimodal
   templates turn into the model's media tokens.
 
@@ -24,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.media import resample, sample_frames
+from eval_anything.media import FRAME_FOLDER_FPS, resample, video_source
 from eval_anything.models.base import Message
 
 DEFAULT_VIDEO_FRAMES = 8
@@ -43,13 +47,22 @@ def audio_sampling_rate(processor: Any) -> int | None:
 
 
 def video_frame_count(processor: Any, default: int = DEFAULT_VIDEO_FRAMES) -> int | None:
-    """Frames per video: the video processor's ``num_frames``, else ``default``; None when the
-    processor takes no video."""
+    """Frames per video (the most, when sampling by fps): the video processor's ``num_frames``,
+    else its ``max_frames`` when it samples by ``fps``, else ``default``; None when the processor
+    takes no video."""
     vp = getattr(processor, "video_processor", None)
     if vp is None:
         return None
     n = getattr(vp, "num_frames", None)
+    if not n and getattr(vp, "fps", None):
+        n = getattr(vp, "max_frames", None)
     return int(n) if n else default
+
+
+def video_fps(processor: Any) -> float | None:
+    """The rate the video processor samples frames at, when it sets one (Qwen2-VL style)."""
+    fps = getattr(getattr(processor, "video_processor", None), "fps", None)
+    return float(fps) if fps else None
 
 
 def accepted_modalities(processor: Any) -> tuple[str, ...]:
@@ -84,17 +97,29 @@ class MediaInputs:
         return kinds
 
 
+def video_has_audio(part: VideoPart, base_dir: Path | None = None) -> bool:
+    from eval_anything.video import probe_video
+
+    return probe_video(video_source(part, base_dir)).has_audio
+
+
 def load_media(
     parts: list[Any],
     processor: Any,
     base_dir: Path | None = None,
     default_frames: int = DEFAULT_VIDEO_FRAMES,
+    video_audio: bool = False,
 ) -> MediaInputs:
     """Load a request's media parts the way ``processor`` wants them. Parts of a modality the
-    processor cannot take are left out and named in ``dropped`` (never silently)."""
+    processor cannot take are left out and named in ``dropped`` (never silently). With
+    ``video_audio``, a video's audio track becomes an audio input after it (when the processor
+    takes audio and the video has a track)."""
+    from eval_anything.video import probe_video, sample_video_frames
+
     accepted = accepted_modalities(processor)
     rate = audio_sampling_rate(processor)
     frames_wanted = video_frame_count(processor, default_frames)
+    fps_wanted = video_fps(processor)
     out = MediaInputs()
     for p in parts:
         if isinstance(p, TextPart):
@@ -109,21 +134,37 @@ def load_media(
             out.audio.append(np.asarray(resample(wave, sr, rate), dtype=np.float32))
             out.facts.setdefault("audio_resampled_hz", []).append([sr, rate])
         elif isinstance(p, VideoPart):
-            frames = p.load(base_dir)
-            kept = sample_frames(frames, frames_wanted)
+            source = video_source(p, base_dir)
+            folder_fps = p.fps or FRAME_FOLDER_FPS
+            info = probe_video(source, folder_fps)
+            kept = sample_video_frames(source, frames_wanted, fps_wanted, folder_fps)
             out.videos.append(kept)
-            out.facts.setdefault("video_frames", []).append([len(kept), len(frames)])
+            out.facts.setdefault("video_frames", []).append([len(kept), info.frame_count])
+            if video_audio and rate is not None and info.has_audio:
+                _add_video_audio(out, source, rate)
     return out
 
 
-def chat_message(m: Message) -> dict[str, Any]:
-    """A message for ``processor.apply_chat_template``: media as typed placeholders, in order."""
+def _add_video_audio(out: MediaInputs, source: Path | bytes, rate: int) -> None:
+    from eval_anything.video import read_video_audio
+
+    wave, sr = read_video_audio(source)
+    out.audio.append(np.asarray(resample(wave, sr, rate), dtype=np.float32))
+    out.facts.setdefault("video_audio_resampled_hz", []).append([sr, rate])
+
+
+def chat_message(m: Message, video_audio: bool = False) -> dict[str, Any]:
+    """A message for ``processor.apply_chat_template``: media as typed placeholders, in order;
+    with ``video_audio``, an audio placeholder follows each video that has an audio track (the
+    same rule as :func:`load_media`, so placeholders and inputs agree)."""
     content: list[dict[str, Any]] = []
     for p in m.content:
         if isinstance(p, TextPart):
             content.append({"type": "text", "text": p.text})
-        else:
-            content.append({"type": p.type})
+            continue
+        content.append({"type": p.type})
+        if video_audio and isinstance(p, VideoPart) and video_has_audio(p):
+            content.append({"type": "audio"})
     return {"role": m.role, "content": content}
 
 
@@ -158,4 +199,8 @@ def av_details(processor: Any, default_frames: int = DEFAULT_VIDEO_FRAMES) -> di
         vp = getattr(processor, "video_processor", None)
         out["video_frames"] = frames
         out["video_frames_from"] = "processor" if getattr(vp, "num_frames", None) else "default"
+        fps = video_fps(processor)
+        if fps is not None:
+            out["video_fps"] = fps
+            out["video_frames_from"] = "processor"
     return out

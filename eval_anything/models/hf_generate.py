@@ -26,7 +26,8 @@ def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutp
     if adapter.multimodal:
         from eval_anything.models.hf_av import load_media, processor_inputs
 
-        media = [load_media(r.parts, adapter.processor) for r in batch]
+        hears = getattr(adapter, "video_audio", False)
+        media = [load_media(r.parts, adapter.processor, video_audio=hears) for r in batch]
         adapter.processor.tokenizer.padding_side = "left"
         enc = adapter.processor(**processor_inputs(adapter.processor, prompts, media))
     else:
