@@ -9,6 +9,7 @@ take a screenshot, kept as ``tests/artifacts/leaderboard-main.png``. Chromium co
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import os
@@ -23,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from leaderboard_seed import SCRIPT_OUTPUT, seed_leaderboard_store
+from leaderboard_seed import SCRIPT_OUTPUT, seed_leaderboard_store, seed_paper_store
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -66,11 +67,10 @@ def _wait_until(check: Any, timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-@pytest.fixture
-def served_app(tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def _serve(url: str, tmp_path: Path) -> Iterator[str]:
     """The app served by ``eval-anything leaderboard --store URL`` (which runs ``streamlit run
-    leaderboard/app.py -- --store URL``) over a seeded store."""
-    url = seed_leaderboard_store(tmp_path)
+    leaderboard/app.py -- --store URL``) over the store at ``url``."""
     port = _free_port()
     log = (tmp_path / "streamlit.log").open("w")
     proc = subprocess.Popen(
@@ -94,6 +94,39 @@ def served_app(tmp_path: Path) -> Iterator[str]:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
         log.close()
+
+
+@pytest.fixture
+def served_app(tmp_path: Path) -> Iterator[str]:
+    """The app over the seeded store (undeclared task scales: qa 0-1, gen 1-10)."""
+    with _serve(seed_leaderboard_store(tmp_path), tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def served_paper_app(tmp_path: Path) -> Iterator[str]:
+    """The app over two mini eval-anything runs (declared scales that differ)."""
+    with _serve(seed_paper_store(tmp_path), tmp_path) as url:
+        yield url
+
+
+ALERTS = ("[...document.querySelectorAll('[data-testid=\"stAlert\"]')]"
+          ".map(e => e.innerText).join('\\n')")
+GRID_TEXT = "document.querySelector('[data-testid=\"stDataFrame\"] table')?.innerText"
+
+
+def _screenshot(browser: DevTools, name: str) -> Path:
+    """Capture the page as ``tests/artifacts/<name>`` and check it is a real, non-blank frame."""
+    shot = browser.call("Page.captureScreenshot", format="png")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    target = ARTIFACTS / name
+    target.write_bytes(base64.b64decode(shot["data"]))
+    from PIL import Image
+
+    with Image.open(target) as img:
+        assert img.size == (1280, 900)
+        assert len(img.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 50  # not blank
+    return target
 
 
 class DevTools:
@@ -146,6 +179,9 @@ def test_main_page_renders_the_ranked_table_in_chromium(served_app: str, browser
                  deviceScaleFactor=1, mobile=False)
     browser.call("Page.navigate", url=served_app)
     _wait_until(lambda: browser.evaluate(TABLE_READY), 90, "the leaderboard table to render")
+    # qa (0-1) and gen (1-10) declare no scale: the page refuses their mean, in plain view
+    _wait_until(lambda: "Mean refused" in (browser.evaluate(ALERTS) or ""), 30,
+                "the refused-mean notice")
     time.sleep(1.0)  # let the data grid paint its canvas before the screenshot
     title = browser.evaluate("document.querySelector('h1')?.innerText")
     assert "eval-anything leaderboard" in title
@@ -156,16 +192,7 @@ def test_main_page_renders_the_ranked_table_in_chromium(served_app: str, browser
     assert grid["rows"] == "6"  # header + 5 checkpoints
     for model in ("alpha", "beta", "policy @ step 300"):
         assert model in grid["text"]
-    shot = browser.call("Page.captureScreenshot", format="png")
-    png = base64.b64decode(shot["data"])
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    target = ARTIFACTS / "leaderboard-main.png"
-    target.write_bytes(png)
-    from PIL import Image
-
-    with Image.open(target) as img:
-        assert img.size == (1280, 900)
-        assert len(img.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 50  # not blank
+    _screenshot(browser, "leaderboard-main.png")
 
     # the hostile output, in the real DOM: escaped text inside a code block, no script element
     browser.call("Page.navigate", url=served_app + "?view=Sample+browser&run=base-run&task=gen")
@@ -174,3 +201,30 @@ def test_main_page_renders_the_ranked_table_in_chromium(served_app: str, browser
                 "the hostile output shown verbatim in a code block")
     assert not browser.evaluate("[...document.scripts].some(s => s.text.includes('pwned'))")
     assert not browser.evaluate("!!document.querySelector('[data-testid=\"stCode\"] b')")
+
+
+@pytest.mark.slow
+def test_mixed_scales_normalized_and_paper_table_in_chromium(
+    served_paper_app: str, browser: DevTools
+) -> None:
+    browser.call("Page.enable")
+    browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
+                 deviceScaleFactor=1, mobile=False)
+    browser.call("Page.navigate", url=served_paper_app)
+    _wait_until(lambda: browser.evaluate(TABLE_READY), 90, "the leaderboard table to render")
+    notice = _wait_until(lambda: "Scales differ" in (browser.evaluate(ALERTS) or "")
+                         and browser.evaluate(ALERTS), 30, "the normalized-mean notice")
+    assert "normalized to 0-1" in notice and "mini_amu 1-10" in notice
+    time.sleep(1.0)
+    _screenshot(browser, "leaderboard-mixed-scales.png")
+
+    browser.call("Page.navigate", url=served_paper_app + "?view=Paper+table")
+    _wait_until(lambda: "omni-a" in (browser.evaluate(GRID_TEXT) or "")
+                and browser.evaluate(TABLE_READY), 90, "the paper table to render")
+    grid = browser.evaluate(GRID_TEXT)
+    for model in ("omni-a", "omni-b", "GPT-4o", "LLaVA-v1.5-7B"):
+        assert model in grid
+    # the grid renders only the columns in view: the paper's first columns (AMU, Select)
+    assert "3.87 ±" in grid and "0.266 ±" in grid and "Select" in grid
+    time.sleep(1.0)
+    _screenshot(browser, "leaderboard-paper-table.png")
