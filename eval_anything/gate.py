@@ -2,7 +2,10 @@
 
 Per task the two runs are paired on the same items (sample id; the task fingerprints must match,
 and the judges too, unless forced) and the per-item difference ``d = candidate - baseline`` of the
-task's primary score is tested. The decision rule (also in docs/gate.md):
+task's primary score is tested. The direction comes from the task's declared scale
+(``scale.higher_is_better`` in its YAML; higher is better when undeclared): for a lower-is-better
+task the scores are turned first (``paired.oriented``), so ``d`` is always "positive = better"
+and a regression is a rise. The decision rule (also in docs/gate.md):
 
 * ``p`` tests H0 "the candidate is not worse than baseline - margin" against a regression beyond
   the margin. Binary scores without clusters: ``p = max(McNemar exact one-sided p, normal p of
@@ -34,6 +37,7 @@ from eval_anything.paired import (
     mcnemar,
     normal_ci,
     normal_p_below,
+    oriented,
     paired_bootstrap,
     paired_difference,
 )
@@ -53,7 +57,11 @@ class TaskComparison(BaseModel):
     n_unscored: int = Field(default=0, description="Matched items unscored in either run.")
     baseline_mean: float = math.nan
     candidate_mean: float = math.nan
-    diff: float = Field(default=math.nan, description="Mean of candidate - baseline.")
+    diff: float = Field(
+        default=math.nan, description="Mean of candidate - baseline, turned so that positive is "
+        "better (baseline - candidate for a lower-is-better task).",
+    )
+    higher_is_better: bool = Field(default=True, description="The task's declared direction.")
     stderr: float | None = None
     ci_low: float = -math.inf
     ci_high: float = math.inf
@@ -99,15 +107,19 @@ def gate(
     store_url: str | None = None,
     seed: int = 0,
     n_boot: int = 2000,
+    directions: dict[str, bool] | None = None,
 ) -> GateReport:
     """Compare ``candidate`` with ``baseline`` (run dirs or store run ids); see the module doc
-    for the rule. Raises :class:`GateInputError` for runs that cannot be compared as asked."""
+    for the rule. ``directions``: task -> higher is better (default: the declared scales of the
+    bundled and plugin tasks). Raises :class:`GateInputError` for runs that cannot be compared
+    as asked."""
     if margin < 0 or not 0 < alpha < 1:
         raise GateInputError(f"need margin >= 0 and 0 < alpha < 1 (got {margin}, {alpha})")
     base = baseline if isinstance(baseline, RunSource) else load_run(baseline, store_url)
     cand = candidate if isinstance(candidate, RunSource) else load_run(candidate, store_url)
     names, warnings = _tasks_to_compare(base, cand, tasks)
     warnings += _check_comparable(base, cand, names, force)
+    higher = declared_directions() if directions is None else directions
     comparisons = []
     for name in names:
         score = primary_score_of(base.results.tasks[name], base.records(name))
@@ -115,10 +127,19 @@ def gate(
             raise GateInputError(f"task {name!r}: the baseline's records carry no scores")
         comparisons.append(
             compare_task(
-                name, score, base.records(name), cand.records(name), margin, alpha, seed, n_boot
+                name, score, base.records(name), cand.records(name), margin, alpha, seed, n_boot,
+                higher_is_better=higher.get(name, True),
             )
         )
     return decide(base, cand, comparisons, margin, alpha, force, warnings)
+
+
+def declared_directions() -> dict[str, bool]:
+    """Task -> higher is better, from the declared scales of the bundled and plugin tasks."""
+    from eval_anything.catalog import load_catalog
+    from eval_anything.scoring.scales import scales_of
+
+    return {name: scale.higher_is_better for name, scale in scales_of(load_catalog()).items()}
 
 
 def decide(
@@ -172,8 +193,10 @@ def compare_task(
     alpha: float = 0.05,
     seed: int = 0,
     n_boot: int = 2000,
+    higher_is_better: bool = True,
 ) -> TaskComparison:
-    """Pair two runs' records of one task by sample id and test the difference (before Holm)."""
+    """Pair two runs' records of one task by sample id and test the difference (before Holm);
+    ``higher_is_better=False`` turns the scores first, so a rise counts as the regression."""
     b_by = {r.sample_id: r for r in base_records}
     c_by = {r.sample_id: r for r in cand_records}
     common = sorted(b_by.keys() & c_by.keys())
@@ -194,12 +217,16 @@ def compare_task(
         n_only_baseline=len(b_by.keys() - c_by.keys()),
         n_only_candidate=len(c_by.keys() - b_by.keys()),
         n_unscored=len(common) - len(base_vals),
+        higher_is_better=higher_is_better,
     )
     if not base_vals:
         comp.notes.append("no item is scored in both runs")
         return comp
     comp.baseline_mean = sum(base_vals) / len(base_vals)
     comp.candidate_mean = sum(cand_vals) / len(cand_vals)
+    if not higher_is_better:
+        comp.notes.append("lower is better (declared scale): diff = baseline - candidate")
+    base_vals, cand_vals = oriented(base_vals, cand_vals, higher_is_better)
     diff = paired_difference(base_vals, cand_vals, clusters)
     comp.diff, comp.stderr, comp.clustered = diff.mean, diff.stderr, diff.clustered
     comp.n_clusters = diff.n_clusters

@@ -63,6 +63,19 @@ def is_binary(*columns: Sequence[float]) -> bool:
     return all(all(v in (0.0, 1.0) for v in col) for col in columns)
 
 
+def oriented(
+    base: Sequence[float], cand: Sequence[float], higher_is_better: bool = True
+) -> tuple[list[float], list[float]]:
+    """Both columns turned so that higher is better: unchanged, or, for a task whose scale says
+    lower is better (a loss, an error rate), ``1 - v`` for 0/1 scores (they stay binary, so
+    McNemar still applies) and ``-v`` otherwise. Differences then read "positive = better"."""
+    if higher_is_better:
+        return list(base), list(cand)
+    if is_binary(base, cand):
+        return [1.0 - v for v in base], [1.0 - v for v in cand]
+    return [-v for v in base], [-v for v in cand]
+
+
 @dataclass(frozen=True)
 class McNemarResult:
     """Discordant-pair counts and McNemar p-values.
