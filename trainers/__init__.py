@@ -20,16 +20,14 @@ def train(cfg: Any, **kwargs: Any) -> Any:
     """Run the trainer ``cfg.algorithm`` names (sft, rm, dpo, llf, critic). The output folder
     is locked once the data are validated, and freed when the run ends."""
     from eval_anything.trainers import critic, dpo, llf, rm, sft
-    from eval_anything.trainers.common import release_output_dirs
+    from eval_anything.trainers.common import lock_scope
 
     runners = {
         "sft": sft.train_sft, "rm": rm.train_rm, "dpo": dpo.train_dpo,
         "llf": llf.train_llf, "critic": critic.train_critic,
     }
-    try:
+    with lock_scope():
         return runners[cfg.algorithm](cfg, **kwargs)
-    finally:
-        release_output_dirs()
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,9 @@ callback, resuming) is decided here once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,10 +234,19 @@ def hold_output_dir(cfg: TrainConfig) -> None:
         _HELD[path] = FolderLock(path, what="training output folder").acquire()
 
 
-def release_output_dirs() -> None:
-    while _HELD:
-        _, lock = _HELD.popitem()
-        lock.release()
+def release_output_dirs(keep: frozenset[Path] = frozenset()) -> None:
+    for path in [p for p in _HELD if p not in keep]:
+        _HELD.pop(path).release()
+
+
+@contextlib.contextmanager
+def lock_scope() -> Iterator[None]:
+    """Free, on exit, the output folders locked inside the block (not those held before)."""
+    before = frozenset(_HELD)
+    try:
+        yield
+    finally:
+        release_output_dirs(keep=before)
 
 
 def start_run(cfg: TrainConfig) -> str:

@@ -17,6 +17,7 @@ from eval_anything.trainers.common import (
     autoscore_callbacks,
     load_policy,
     load_tokenizer,
+    lock_scope,
     make_config,
     peft_config,
     resolve_model_path,
@@ -155,5 +156,6 @@ def build_dpo_trainer(
 def train_dpo(
     cfg: TrainConfig, pairs: list[Pair] | None = None, callbacks: list[Any] | None = None
 ) -> TrainOutcome:
-    trainer, precision, run_id = build_dpo_trainer(cfg, pairs, callbacks)
-    return run_trainer(cfg, trainer, precision, run_id)
+    with lock_scope():
+        trainer, precision, run_id = build_dpo_trainer(cfg, pairs, callbacks)
+        return run_trainer(cfg, trainer, precision, run_id)

@@ -109,17 +109,18 @@ def _part(modality: str, v: Any, where: str, i: int, name: str, root: Path) -> A
     if not isinstance(v, str):
         raise _fail(where, i, name, modality,
                     f"expected a path, base64 or {{'bytes', 'path'}}, got {type(v).__name__}")
-    raw = _base64(v)
+    raw = _base64(v, root)
     if raw is not None:
         return cls(data=raw)
     return cls(path=_inside(v, where, i, name, modality, root))
 
 
-def _base64(text: str) -> bytes | None:
-    """Bytes of a ``data:`` URI or of a long bare base64 string; None for anything else."""
+def _base64(text: str, root: Path) -> bytes | None:
+    """Bytes of a ``data:`` URI, or of a bare base64 string that names no file; None when the
+    text is a path (then it is checked as one)."""
     if text.startswith("data:") and ";base64," in text:
         text = text.split(";base64,", 1)[1]
-    elif len(text) < 200 or "/" in text[:40] and "." in text[-6:]:
+    elif len(text) < 64 or len(text) % 4 or (root / text).exists() or Path(text).exists():
         return None
     try:
         return base64.b64decode(text, validate=True)

@@ -9,6 +9,12 @@ Stages, each writing JSONL under the work dir (default ``output_dir/llf``) as it
 4. ``pairs``    (refinement chosen, original rejected)            -> pairs.jsonl
 5. ``dpo``      DPO on the pairs (the ``dpo`` and ``training`` sections), auto-scored
 
+Media ride along: a prompt row's image, audio or video (any align-anything layout) is given to
+the policy when it samples and when it refines, and to the critic with the answer it critiques;
+the pairs keep them, and DPO trains the same model on them. Before anything is written, the
+policy, the critic and the trained model are checked to take every modality the prompts carry
+(exit 2 naming the row, field and modality otherwise).
+
 A rerun resumes: rows already written are kept (each row stores the sha256 of what it was made
 from, so a row whose input changed is redone), finished stages are skipped, and the DPO stage
 continues from its last checkpoint. ``state.json`` records each stage's settings; changing a
@@ -87,26 +93,46 @@ class StageFile:
             self.rows[str(r["id"])] = r
 
 
-def load_prompts(cfg: TrainConfig) -> list[tuple[str, str]]:
-    """(id, prompt) from ``data.train``: rows with ``prompt`` (and optional ``id``) or Samples."""
-    from eval_anything.trainers.data import read_rows
+@dataclass
+class Prompt:
+    """One LLF prompt with its media; ``key`` hashes both, so a changed image redoes its rows."""
+
+    id: str
+    text: str
+    media: list[Any] = field(default_factory=list)  # MediaRef
+    source: str = ""
+
+    @property
+    def parts(self) -> list[Any]:
+        return [m.part for m in self.media]
+
+    def key(self, text: str) -> str:
+        return sha(text + "".join(m.part.content_hash() for m in self.media))
+
+
+def load_prompts(cfg: TrainConfig) -> list[Prompt]:
+    """Prompts from ``data.train``: rows with ``prompt`` or ``question`` (optional ``id``) and
+    their media, or Sample rows."""
+    from eval_anything.trainers.data import _sample_completion, data_root, read_rows
+    from eval_anything.trainers.layouts import row_media
 
     assert cfg.data is not None
+    where, root = cfg.data.train, data_root(cfg.data)
     out = []
-    for i, row in enumerate(read_rows(cfg.data.train, cfg.data.limit)):
-        if "prompt" in row:
-            out.append((str(row.get("id", i)), str(row["prompt"])))
+    for i, row in enumerate(read_rows(where, cfg.data.limit)):
+        src = f"{where}: row {i}"
+        text = row.get("prompt", row.get("question"))
+        if isinstance(text, str):
+            out.append(Prompt(str(row.get("id", i)), text, row_media(row, where, i, root), src))
         elif "input" in row:
-            from eval_anything.sample import Sample
-
-            s = Sample.model_validate(row)
-            out.append((s.id, s.text))
+            c = _sample_completion({**row, "target": row.get("target", "")}, where, i, root)
+            out.append(Prompt(str(row.get("id", i)), c.prompt, c.media, src))
         else:
             raise ConfigError(
-                f"{cfg.data.train}: row {i}: field 'prompt' is missing (LLF needs prompts)"
+                f"{where}: row {i}: field 'prompt' (or 'question') is missing (LLF needs prompts)"
             )
-    if len({i for i, _ in out}) != len(out):
-        raise ConfigError(f"{cfg.data.train}: prompt ids are not unique")
+    if len({p.id for p in out}) != len(out):
+        raise ConfigError(f"{where}: prompt ids are not unique")
     return out
 
 
@@ -140,6 +166,7 @@ class LLFPipeline:
             if self.state_path.exists() else {}
         )
         self.outcome = LLFOutcome(self.workdir)
+        self.prompts: dict[str, Prompt] = {}
 
     # ------------------------------------------------------------------ bindings
 
@@ -220,8 +247,11 @@ class LLFPipeline:
         for start in range(0, len(missing), size):
             batch = missing[start : start + size]
             adapter = self._adapter(role)
-            requests = [GenerateRequest.from_parts([TextPart(text=text)], gen=cfg_gen)
-                        for _, text, _ in batch]
+            requests = [
+                GenerateRequest.from_parts([*self.prompts[rid].parts, TextPart(text=text)],
+                                           gen=cfg_gen)
+                for rid, text, _ in batch
+            ]
             outputs = adapter.generate(requests)
             rows = []
             for (rid, _, input_sha), o in zip(batch, outputs, strict=True):
@@ -237,14 +267,47 @@ class LLFPipeline:
         self.mark(stage, complete=failures == 0, n=done)
         return out
 
+    def check_inputs(self, prompts: list[Prompt]) -> None:
+        """Before anything is written: the policy, the critic and the model DPO trains must each
+        take every modality the prompts carry (else exit 2 naming row, field and modality)."""
+        from eval_anything.trainers.common import load_tokenizer
+        from eval_anything.trainers.processor_trainers import check_media
+
+        with_media = [p for p in prompts if p.media]
+        if not with_media:
+            return
+        for role in ("policy", "critic"):
+            accepted = tuple(self._adapter(role).input_modalities)
+            for p in with_media:
+                for m in p.media:
+                    if m.modality not in accepted:
+                        binding = (self.policy_binding() if role == "policy"
+                                   else self.llf.critic)
+                        raise ConfigError(
+                            f"{p.source}: field {m.field!r} holds {m.modality}, but the llf "
+                            f"{role} ({binding.model}:{binding.model_args}) takes only "
+                            f"{', '.join(accepted)}; bind a {role} that takes {m.modality}, or "
+                            "remove the field from the data"
+                        )
+        from eval_anything.trainers.data import Completion
+
+        check_media(self.cfg, [Completion(p.text, "", media=p.media, source=p.source)
+                               for p in with_media], load_tokenizer(self.cfg))
+
     def run(self, until: str | None = None) -> LLFOutcome:
+        from eval_anything.trainers.common import hold_output_dir
+
         if until is not None and until not in STAGES:
             raise ConfigError(f"--until {until!r}: choose one of {', '.join(STAGES)}")
         last = STAGES.index(until) if until else len(STAGES) - 1
-        prompts = dict(load_prompts(self.cfg))
+        listed = load_prompts(self.cfg)
+        self.prompts = {p.id: p for p in listed}
+        self.check_inputs(listed)
+        hold_output_dir(self.cfg)
+        prompts = {p.id: p.text for p in listed}
         responses = self.generate_stage(
             "sample", "policy", self.llf.sample,
-            [(i, p, sha(p)) for i, p in prompts.items()],
+            [(i, p.text, p.key(p.text)) for i, p in self.prompts.items()],
             lambda i, text, h: {"id": i, "prompt": prompts[i], "response": text, "input_sha": h},
         ).rows
         if last < 1:
@@ -253,7 +316,7 @@ class LLFPipeline:
                              response=r["response"]) for i, r in responses.items() if i in prompts}
         critiques = self.generate_stage(
             "critique", "critic", self.llf.critique,
-            [(i, text, sha(text)) for i, text in crit_in.items()],
+            [(i, text, self.prompts[i].key(text)) for i, text in crit_in.items()],
             lambda i, text, h: {"id": i, "critique": text, "input_sha": h},
         ).rows
         if last < 2:
@@ -262,11 +325,11 @@ class LLFPipeline:
             i: render(self.llf.refine_template, prompt=prompts[i],
                       response=responses[i]["response"], critique=c["critique"])
             for i, c in critiques.items() if i in responses and i in crit_in
-            and c.get("input_sha") == sha(crit_in[i])
+            and c.get("input_sha") == self.prompts[i].key(crit_in[i])
         }
         refinements = self.generate_stage(
             "refine", "policy", self.llf.refine,
-            [(i, text, sha(text)) for i, text in ref_in.items()],
+            [(i, text, self.prompts[i].key(text)) for i, text in ref_in.items()],
             lambda i, text, h: {"id": i, "refinement": text, "input_sha": h},
         ).rows
         self.close_adapters()
@@ -282,21 +345,27 @@ class LLFPipeline:
         self, prompts: dict[str, str], responses: dict[str, Any], refinements: dict[str, Any],
         ref_in: dict[str, str],
     ) -> list[Any]:
-        """(refinement chosen, original rejected); a refinement equal to the original is dropped."""
+        """(refinement chosen, original rejected), media kept; a refinement equal to the
+        original is dropped."""
         from eval_anything.trainers.data import Pair
 
         rows, pairs, same = [], [], 0
         for i in prompts:
             ref = refinements.get(i)
-            if ref is None or i not in ref_in or ref.get("input_sha") != sha(ref_in[i]):
+            p = self.prompts[i]
+            if ref is None or i not in ref_in or ref.get("input_sha") != p.key(ref_in[i]):
                 continue
             original = responses[i]["response"]
             if " ".join(ref["refinement"].split()) == " ".join(original.split()):
                 same += 1
                 continue
-            rows.append({"id": i, "prompt": prompts[i], "chosen": ref["refinement"],
-                         "rejected": original})
-            pairs.append(Pair(prompts[i], ref["refinement"], original))
+            row = {"id": i, "prompt": prompts[i], "chosen": ref["refinement"],
+                   "rejected": original}
+            if p.media:
+                row["media"] = [m.to_json() for m in p.media]
+            rows.append(row)
+            pairs.append(Pair(prompts[i], ref["refinement"], original, media=list(p.media),
+                              source=p.source))
         atomic_write_text(self.workdir / FILES["pairs"],
                           "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         self.outcome.counts["pairs"] = len(rows)
@@ -331,4 +400,7 @@ def train_llf(
     until: str | None = None, callbacks: list[Any] | None = None,
 ) -> LLFOutcome:
     """Run (or resume) the LLF stages up to ``until`` (default: all, DPO included)."""
-    return LLFPipeline(cfg, policy, critic, callbacks).run(until)
+    from eval_anything.trainers.common import lock_scope
+
+    with lock_scope():
+        return LLFPipeline(cfg, policy, critic, callbacks).run(until)

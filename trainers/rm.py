@@ -14,6 +14,7 @@ from eval_anything.trainers.common import (
     autoscore_callbacks,
     load_policy,
     load_tokenizer,
+    lock_scope,
     make_config,
     peft_config,
     resolve_model_path,
@@ -89,5 +90,6 @@ def build_rm_trainer(
 def train_rm(
     cfg: TrainConfig, pairs: list[Pair] | None = None, callbacks: list[Any] | None = None
 ) -> TrainOutcome:
-    trainer, precision, run_id = build_rm_trainer(cfg, pairs, callbacks)
-    return run_trainer(cfg, trainer, precision, run_id)
+    with lock_scope():
+        trainer, precision, run_id = build_rm_trainer(cfg, pairs, callbacks)
+        return run_trainer(cfg, trainer, precision, run_id)

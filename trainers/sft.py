@@ -13,6 +13,7 @@ from eval_anything.trainers.common import (
     autoscore_callbacks,
     load_policy,
     load_tokenizer,
+    lock_scope,
     make_config,
     peft_config,
     resolve_model_path,
@@ -91,5 +92,6 @@ def build_sft_trainer(
 def train_sft(
     cfg: TrainConfig, items: list[Completion] | None = None, callbacks: list[Any] | None = None
 ) -> TrainOutcome:
-    trainer, precision, run_id = build_sft_trainer(cfg, items, callbacks)
-    return run_trainer(cfg, trainer, precision, run_id)
+    with lock_scope():
+        trainer, precision, run_id = build_sft_trainer(cfg, items, callbacks)
+        return run_trainer(cfg, trainer, precision, run_id)
