@@ -158,3 +158,36 @@ def test_diffusers_generator_renders_an_image_reproducibly(tiny_sd: Path) -> Non
                        image=gen, audio=None, video=None)
     (out,) = agent.generate([req("Reply as [[image_instruction]]: ...")])
     assert [p.type for p in out.parts] == ["text", "image"]
+
+
+def test_agent_video_is_mp4_with_the_sound_it_asks_for() -> None:
+    from eval_anything.video import probe_video, read_video_audio
+
+    script = "[[video_instruction]]: a red square moving left on a white background, three beeps"
+    agent = AgentModel(lm=ScriptedModel(default=script), image=None, audio=None)
+    (out,) = agent.generate([req("Reply as [[video_instruction]]: ...")])
+    video = out.parts[-1]
+    assert video.type == "video" and video.mime == "video/mp4" and video.data is not None
+    info = probe_video(video.data)
+    assert (info.codec, info.frame_count, info.fps, info.has_audio) == ("h264", 8, 4.0, True)
+    wave, rate = read_video_audio(video.data)
+    assert rate == 16000 and wave.size > 16000  # three beeps with their gaps: over a second
+    silent = render("video", "a red square moving left on a white background")
+    assert not probe_video(silent.data or b"").has_audio
+
+
+def test_diffusers_video_frames_become_mp4_at_the_pipeline_fps() -> None:
+    import numpy as np
+
+    from eval_anything.models.diffusers_gen import video_part
+    from eval_anything.video import probe_video, read_video_audio, sample_video_frames
+
+    frames = np.linspace(0.0, 1.0, 10)[:, None, None, None] * np.ones((10, 24, 32, 3))
+    sound = (0.3 * np.sin(np.arange(22050) / 22050 * 2 * np.pi * 220)).astype(np.float32)
+    part = video_part(frames, fps=5.0, audio=sound, sample_rate=22050)
+    info = probe_video(part.data or b"")
+    assert (info.frame_count, info.fps, info.width, info.height) == (10, 5.0, 32, 24)
+    assert info.has_audio and read_video_audio(part.data or b"")[1] == 22050
+    first, last = sample_video_frames(part.data or b"", num_frames=2)
+    assert np.asarray(first).mean() < 10 and np.asarray(last).mean() > 245
+    assert not probe_video(video_part(frames, fps=5.0).data or b"").has_audio

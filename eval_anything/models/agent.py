@@ -4,7 +4,8 @@ A language model (any adapter) answers in sections, writing its text answer plus
 per medium it chooses to add (see :mod:`eval_anything.formats.sections`); generator adapters
 render those instructions (``procedural`` offline, ``diffusers`` pipelines where installed). The
 output holds the language model's full sectioned text (scorers read the ``response`` section
-from it) followed by the rendered media, which the runner stores under the run directory.
+from it) followed by the rendered media, which the runner stores under the run directory (videos
+as the generators write them: MP4, with a sound track when the instruction asks for one).
 
 When the prompt offers exactly one medium and no text answer (an image instruction-following
 prompt, say) and the language model ignores the section format, its whole answer is taken as that

@@ -2,8 +2,9 @@
 pipelines (GPU machines; ``pip install 'eval-anything[diffusers]'``).
 
 Any pipeline ``DiffusionPipeline.from_pretrained`` can load works: FLUX or Stable Diffusion for
-images, AudioLDM 2 for audio, a text-to-video pipeline for clips. Each request's last user turn is
-the prompt; a fixed seed makes outputs reproducible. The agent adapter uses these as its media
+images, AudioLDM 2 for audio, a text-to-video pipeline for clips (written as MP4 at ``fps``, with
+the pipeline's sound as an AAC track when it returns one). Each request's last user turn is the
+prompt; a fixed seed makes outputs reproducible. The agent adapter uses these as its media
 generators: ``--model agent --model-args lm=hf,lm.pretrained=DIR,image=diffusers,
 image.pipeline=black-forest-labs/FLUX.1-schnell,image.steps=4``.
 """
@@ -15,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from eval_anything.content import AudioPart, ImagePart, VideoPart, text_of
-from eval_anything.media import audio_to_wav_bytes, frames_to_gif_bytes, image_to_png_bytes
+from eval_anything.media import audio_to_wav_bytes, image_to_png_bytes
 from eval_anything.models.base import GenerateRequest, ModelAdapter, ModelOutput
 from eval_anything.registry import register
+from eval_anything.video import encode_mp4
 
 INSTALL_HINT = "the diffusers generator needs diffusers: pip install 'eval-anything[diffusers]'"
 
@@ -32,6 +34,32 @@ def _frames(raw: Any) -> list[Any]:
     if arr.dtype != np.uint8:
         arr = (np.clip(arr, 0.0, 1.0) * 255).round().astype(np.uint8)
     return [Image.fromarray(f) for f in arr]
+
+
+def _soundtrack(result: Any) -> np.ndarray | None:
+    """The first clip's audio when a text-to-video pipeline returns sound (``audio``/``audios``),
+    mixed to mono; None for silent pipelines."""
+    for name in ("audio", "audios"):
+        raw = getattr(result, name, None)
+        if raw is None:
+            continue
+        first = raw[0] if isinstance(raw, (list, tuple)) else raw
+        if hasattr(first, "detach"):
+            first = first.detach().float().cpu().numpy()
+        wave = np.asarray(first, dtype=np.float32)
+        if wave.ndim > 1:  # (batch or channels, samples): a single clip's channels, mixed
+            wave = wave.reshape(-1, wave.shape[-1]).mean(axis=0)
+        return wave if wave.size else None
+    return None
+
+
+def video_part(
+    raw_frames: Any, fps: float, audio: np.ndarray | None = None, sample_rate: int | None = None
+) -> VideoPart:
+    """An MP4 part of a pipeline's frames (PIL images or a float/uint8 array) at ``fps``, with
+    ``audio`` as its track when given."""
+    mp4 = encode_mp4(_frames(raw_frames), fps, audio, sample_rate if audio is not None else None)
+    return VideoPart(data=mp4, mime="video/mp4", fps=fps)
 
 
 @register("model", "diffusers")
@@ -119,8 +147,7 @@ class DiffusersGenerator(ModelAdapter):
         if self.modality == "audio":
             wave = np.asarray(result.audios[0], dtype=np.float32).reshape(-1)
             return AudioPart(data=audio_to_wav_bytes(wave, self.sample_rate), mime="audio/wav")
-        gif = frames_to_gif_bytes(_frames(result.frames[0]), self.fps)
-        return VideoPart(data=gif, mime="image/gif", fps=self.fps)
+        return video_part(result.frames[0], self.fps, _soundtrack(result), self.sample_rate)
 
     def close(self) -> None:
         self.pipe = None
