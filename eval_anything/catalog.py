@@ -11,6 +11,7 @@ from eval_anything import registry
 from eval_anything.task import GroupSpec, TaskSpec, TaskSpecError, load_spec_file
 
 LM_EVAL_PREFIX = "lm_eval:"
+TASK_FILE_SUFFIXES = (".yaml", ".yml")
 
 
 def bundled_tasks_dir() -> Path:
@@ -27,15 +28,28 @@ class Catalog:
 
     def add_dir(self, folder: Path) -> None:
         for path in sorted(Path(folder).rglob("*.yaml")):
-            spec = load_spec_file(path)
-            name = spec.task if isinstance(spec, TaskSpec) else spec.group
-            table: dict = self.tasks if isinstance(spec, TaskSpec) else self.groups
-            other = table.get(name)
-            if other is not None and other.file != spec.file:
-                raise TaskSpecError(
-                    f"{path}: task name {name!r} is already defined in {other.file}"
-                )
-            table[name] = spec
+            self.add_file(path)
+
+    def add_file(self, path: Path) -> str:
+        """Add one task or group file; returns its name."""
+        spec = load_spec_file(path)
+        name = spec.task if isinstance(spec, TaskSpec) else spec.group
+        table: dict = self.tasks if isinstance(spec, TaskSpec) else self.groups
+        other = table.get(name)
+        if other is not None and not _same_file(other.file, spec.file):
+            raise TaskSpecError(f"{path}: task name {name!r} is already defined in {other.file}")
+        table[name] = spec
+        return name
+
+    def add_task_file(self, name: str) -> str:
+        """``--tasks path/to/task.yaml`` (as lm-eval accepts): the file's task or group name."""
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise TaskSpecError(
+                f"--tasks {name}: no such task file (a name ending in .yaml/.yml is read as the "
+                "path of a task YAML file; check the path)"
+            )
+        return self.add_file(path)
 
     def names(self) -> list[str]:
         return sorted(set(self.tasks) | set(self.groups) | self._implicit_groups())
@@ -66,6 +80,8 @@ class Catalog:
                 if name not in tasks:
                     tasks.append(name)
                 return
+            if name.endswith(TASK_FILE_SUFFIXES):
+                name = self.add_task_file(name)
             if name in stack:
                 raise TaskSpecError(f"group cycle: {' -> '.join((*stack, name))}")
             if self.is_group(name):
@@ -84,6 +100,10 @@ class Catalog:
         for n in names:
             visit(n, ())
         return tasks, groups
+
+
+def _same_file(a: str | None, b: str | None) -> bool:
+    return a == b or (a is not None and b is not None and Path(a).resolve() == Path(b).resolve())
 
 
 def load_catalog(include_paths: Iterable[Path | str] = ()) -> Catalog:

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "watch",
     "demo",
     "report",
+    "view",
 )
 
 app = typer.Typer(
@@ -32,6 +33,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from eval_anything import __version__
+
+        typer.echo(f"eval-anything {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Evaluate any-to-any models, train them, score every checkpoint, gate regressions."""
+
 
 for _name in COMMAND_MODULES:
     _mod = f"{__name__}.{_name}"

@@ -55,7 +55,7 @@ def run(
         str | None, typer.Option(help="Evaluate slice I of N: 'I/N' ('auto': RANK/WORLD_SIZE).")
     ] = None,
     no_cache: Annotated[
-        bool, typer.Option(help="Do not read or write the response cache.")
+        bool, typer.Option("--no-cache", help="Do not read or write the response cache.")
     ] = False,
     cache_path: Annotated[Path | None, typer.Option(help="Response cache file.")] = None,
     lineage: Annotated[
