@@ -3,7 +3,9 @@
 The key covers everything that decides an answer: the adapter's identity (weights identity and
 output-changing args), the request content (media by content hash) and the generation config;
 a sampled request (temperature > 0) also carries its seed. Two checkpoints never share answers.
-WAL mode lets several processes read and write one cache file.
+WAL mode lets several processes read and write one cache file. A cache that cannot be used (a
+full disk, a locked or corrupt file) is an :class:`~eval_anything.errors.EnvironmentFailure`
+naming the file; values pass through the secret redaction before they are stored.
 """
 
 from __future__ import annotations
@@ -12,8 +14,13 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from eval_anything.errors import database_failure, environment_failure
+from eval_anything.redact import redact
 
 
 def default_cache_path() -> Path:
@@ -37,22 +44,43 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS entries "
-                "(key TEXT PRIMARY KEY, namespace TEXT, value TEXT)"
-            )
-            conn.commit()
+            with self._failures():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS entries "
+                        "(key TEXT PRIMARY KEY, namespace TEXT, value TEXT)"
+                    )
+                    conn.commit()
+                except BaseException:
+                    conn.close()
+                    raise
             self._conn = conn
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """SQLite and OS errors the user can fix become one-line errors naming the cache."""
+        try:
+            yield
+        except sqlite3.Error as e:
+            err = database_failure(e, f"response cache {self.path}")
+            if err is None:
+                raise
+            raise err from e
+        except OSError as e:
+            env = environment_failure(e, f"response cache {self.path}")
+            if env is None:
+                raise
+            raise env from e
 
     def get(self, key: str) -> str | None:
         if self._conn is None:
             self.misses += 1
             return None
-        with self._lock:
+        with self._lock, self._failures():
             row = self._conn.execute("SELECT value FROM entries WHERE key=?", (key,)).fetchone()
         if row is None:
             self.misses += 1
@@ -64,7 +92,8 @@ class ResponseCache:
         """Store ``(key, namespace, value)`` rows in one transaction."""
         if self._conn is None or not items:
             return
-        with self._lock:
+        items = [(k, ns, redact(v)) for k, ns, v in items]
+        with self._lock, self._failures():
             self._conn.executemany(
                 "INSERT OR REPLACE INTO entries (key, namespace, value) VALUES (?, ?, ?)", items
             )

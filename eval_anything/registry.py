@@ -16,6 +16,8 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
+from eval_anything.errors import UserError
+
 KINDS = ("model", "judge", "scorer", "metric", "loader", "aggregator", "tasks")
 ENTRY_POINT_GROUP = "eval_anything.plugins"
 
@@ -27,8 +29,9 @@ _LOADED: dict[str, dict[str, Any]] = {k: {} for k in KINDS}
 _plugins_loaded = False
 
 
-class UnknownComponentError(KeyError):
-    """Raised for a name that no registry holds; the message suggests the nearest names."""
+class UnknownComponentError(UserError, KeyError):
+    """Raised for a name that no registry holds; the message suggests the nearest names.
+    A KeyError too, for callers that caught it as one."""
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -8,6 +8,7 @@ from typing import Any
 
 from eval_anything.cache import ResponseCache, make_key
 from eval_anything.content import TextPart
+from eval_anything.failures import failure_reason
 from eval_anything.models.base import (
     GenerateRequest,
     LoglikelihoodOutput,
@@ -66,7 +67,9 @@ class TaskRequests:
         return GenerateRequest.from_parts(parts, self.gen, system)
 
     def is_done(self, sample: Sample, record: SampleRecord | None) -> bool:
-        if record is None:
+        """Answered for this prompt and input, and not failed: an item whose model or judge
+        call failed is retried by the next run into the folder."""
+        if record is None or failure_reason(record) is not None:
             return False
         return (
             record.prompt_hash == self.request(sample).content_hash()

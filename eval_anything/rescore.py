@@ -27,7 +27,7 @@ from typing import Any
 from eval_anything.cache import ResponseCache, default_cache_path
 from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
 from eval_anything.errors import UserError
-from eval_anything.judges.base import build_judge
+from eval_anything.folder_lock import LOCK_FILE, FolderLock
 from eval_anything.models.base import ModelOutput
 from eval_anything.results import (
     MEDIA_DIR,
@@ -72,11 +72,29 @@ def rescore(
     """
     started = time.perf_counter()
     src = Path(run_dir)
+    first = read_results(src)  # not a finished run: fails before any lock or write
+    out = (
+        Path(output_dir)
+        if output_dir is not None
+        else default_output_dir(src, {**first.spec.judges, **judges})
+    )
+    with FolderLock(src, what="run folder"):
+        if out.resolve() != src.resolve():
+            with FolderLock(out, what="output folder"):
+                return _rescore(src, judges, out, include_paths, cache_path, batch_size, tasks,
+                                started)
+        return _rescore(src, judges, out, include_paths, cache_path, batch_size, tasks, started)
+
+
+def _rescore(
+    src: Path, judges: dict[str, str], out: Path, include_paths: Sequence[Path | str],
+    cache_path: Path | str | None | bool, batch_size: int | None, tasks: Sequence[str] | None,
+    started: float,
+) -> Results:
     old = read_results(src)
     bindings = {**old.spec.judges, **judges}
-    out = Path(output_dir) if output_dir is not None else default_output_dir(src, bindings)
     in_place = out.resolve() == src.resolve()
-    if not in_place and out.exists() and any(out.iterdir()):
+    if not in_place and out.exists() and any(f.name != LOCK_FILE for f in out.iterdir()):
         raise RescoreError(f"--output-dir {out}: folder is not empty; give a new folder")
     catalog = load_catalog(include_paths)
     cache = ResponseCache(_cache_file(cache_path))
@@ -204,9 +222,9 @@ def _output(record: SampleRecord) -> ModelOutput:
 
 
 def _judge(built: dict[str, Any], binding: str, cache: ResponseCache) -> Any:
-    if binding not in built:
-        built[binding] = build_judge(binding, cache=cache)
-    return built[binding]
+    from eval_anything.runner import judge_for
+
+    return judge_for(built, binding, cache)
 
 
 def _copy_media(src: Path, out: Path) -> None:

@@ -11,13 +11,15 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from eval_anything.content import Part
-from eval_anything.errors import UserError
+from eval_anything.errors import UserError, environment_failure
+from eval_anything.redact import redact
 from eval_anything.stats import MetricValue
 
 SCHEMA_VERSION = 1
@@ -96,6 +98,14 @@ class TaskResult(BaseModel):
         default_factory=dict, description="Per score name: samples whose score is missing."
     )
     metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    n_failed: int = Field(
+        default=0,
+        description="Items whose model or judge call failed after retries; not done: a rerun "
+        "into the run folder retries them.",
+    )
+    failure_reasons: dict[str, int] = Field(
+        default_factory=dict, description="The most common failure reasons and their counts."
+    )
     judges: list[JudgeInfo] = Field(default_factory=list)
     input_modalities: list[str] = Field(default_factory=list)
     output_modalities: list[str] = Field(default_factory=list)
@@ -170,18 +180,35 @@ class SchemaVersionError(UserError):
     pass
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """A full disk, a folder we may not write, a read-only file system: one line naming
+    ``path`` and the fix (exit 4) instead of a traceback."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        yield
+    except OSError as e:
+        env = environment_failure(e, path)
+        if env is None:
+            raise
+        raise env from e
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (secrets redacted) to a temporary file beside ``path``, then rename: a
+    reader sees the old file or the new one, never half of one."""
+    text = redact(text)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def write_results(run_dir: Path, results: Results) -> Path:
@@ -191,20 +218,54 @@ def write_results(run_dir: Path, results: Results) -> Path:
     return path
 
 
+class ResultsFileError(UserError):
+    """A results file or sample log that cannot be read; the message names the file (and line)."""
+
+
 def read_results(run_dir: Path) -> Results:
+    """``RUN_DIR/results.json``, strictly: a missing, truncated or invalid file is an error
+    naming the file (and the line of a JSON error, or the field of a schema error)."""
     path = Path(run_dir) / RESULTS_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no results file (is this a run directory?)")
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    if not path.is_file():
+        raise ResultsFileError(
+            f"{path}: no results file (is {run_dir} a run directory? a run writes it when it ends)"
+        )
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError as e:
+        raise ResultsFileError(f"{path}: not UTF-8 text ({e.reason})") from None
+    except json.JSONDecodeError as e:
+        raise ResultsFileError(
+            f"{path}:{e.lineno}: not valid JSON ({e.msg}); the file is truncated or was edited: "
+            "rerun into the run folder to write it again"
+        ) from None
+    except OSError as e:
+        raise ResultsFileError(f"{path}: cannot read it ({e.strerror})") from None
+    if not isinstance(raw, dict):
+        raise ResultsFileError(f"{path}: expected a JSON object, got {type(raw).__name__}")
     version = raw.get("schema_version")
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise SchemaVersionError(
             f"{path}: schema_version {version!r} is not supported by this eval-anything "
             f"(reads up to {SCHEMA_VERSION}); upgrade eval-anything"
         )
-    results = Results.model_validate(raw)
+    try:
+        results = Results.model_validate(raw)
+    except ValidationError as e:
+        raise ResultsFileError(f"{path}: not a valid results file: {_first_error(e)}") from None
     results._run_dir = Path(run_dir)
     return results
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _first_error(e: ValidationError) -> str:
+    err = e.errors()[0]
+    field = ".".join(str(x) for x in err["loc"]) or "(top)"
+    more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+    return f"field '{field}': {err['msg']}{more}"
 
 
 def samples_path(run_dir: Path, task: str) -> Path:
@@ -212,18 +273,29 @@ def samples_path(run_dir: Path, task: str) -> Path:
 
 
 def iter_sample_records(path: Path) -> Iterator[SampleRecord]:
-    """Records of a sample log; a torn last line (killed mid-write) is skipped."""
+    """Records of a sample log. A torn *last* line (a kill mid-write, no newline after it) is
+    ignored, and repaired by the next append; any other unreadable line is an error naming the
+    file and the line, never skipped."""
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                yield SampleRecord.model_validate_json(line)
-            except ValueError:
-                continue
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ResultsFileError(f"{path}: cannot read it ({e.strerror})") from None
+    lines = raw.split(b"\n")
+    torn_tail = not raw.endswith(b"\n")
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield SampleRecord.model_validate_json(line)
+        except ValidationError as e:
+            if torn_tail and lineno == len(lines):
+                return
+            raise ResultsFileError(
+                f"{path}:{lineno}: not a sample record: {_first_error(e)}; the sample log was "
+                "edited or damaged: remove that line (a rerun recomputes the sample)"
+            ) from None
 
 
 def read_sample_records(run_dir: Path, task: str) -> list[SampleRecord]:
@@ -236,21 +308,45 @@ def read_sample_records(run_dir: Path, task: str) -> list[SampleRecord]:
 
 def append_sample_records(path: Path, records: Iterable[SampleRecord]) -> None:
     """Append whole lines and fsync, so a kill loses at most the batch in flight."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = "".join(r.model_dump_json() + "\n" for r in records)
-    with path.open("a", encoding="utf-8") as f:
-        if f.tell() > 0:
-            _repair_torn_tail(path, f)
-        f.write(lines)
-        f.flush()
-        os.fsync(f.fileno())
+    lines = redact("".join(r.model_dump_json() + "\n" for r in records))
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as f:
+            if f.tell() > 0:
+                _repair_torn_tail(path, f)
+            start = f.tell()
+            try:
+                f.write(lines)
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError:
+                _truncate_quietly(f, start)  # a full disk leaves no torn line behind
+                raise
 
 
 def _repair_torn_tail(path: Path, f: Any) -> None:
-    with path.open("rb") as r:
-        r.seek(-1, os.SEEK_END)
-        if r.read(1) != b"\n":
-            f.write("\n")
+    """Cut a torn last line (a kill mid-write) so the next record starts on a line of its own
+    and the log holds only whole records."""
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return
+    keep = data.rfind(b"\n") + 1
+    try:
+        SampleRecord.model_validate_json(data[keep:])
+        f.write("\n")  # a whole record that lacks only its newline: keep it
+        return
+    except ValidationError:
+        pass
+    f.flush()
+    f.truncate(keep)
+    f.seek(keep)
+
+
+def _truncate_quietly(f: Any, size: int) -> None:
+    try:
+        f.truncate(size)
+    except OSError:
+        pass
 
 
 def write_sample_records(path: Path, records: Iterable[SampleRecord]) -> None:

@@ -21,8 +21,11 @@ from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
 from eval_anything.content import modalities_of
 from eval_anything.environment import capture_environment
 from eval_anything.errors import UserError
+from eval_anything.failures import failure_counts
+from eval_anything.folder_lock import FolderLock
 from eval_anything.judges.base import build_judge
-from eval_anything.models.base import ModelAdapter, parse_model_args, public_args
+from eval_anything.model_args import split_model_args, typed_model_args
+from eval_anything.models.base import ModelAdapter, public_args
 from eval_anything.progress import ProgressReporter
 from eval_anything.reduce import group_metrics, task_metrics
 from eval_anything.requests import TaskRequests, run_batch
@@ -41,7 +44,7 @@ from eval_anything.run_dir import RunDirError, prepare_run_dir
 from eval_anything.sample import Sample
 from eval_anything.scoring.base import ScoreContext, Scorer
 from eval_anything.sources import load_samples
-from eval_anything.task import TaskSpec, TaskSpecError, fingerprint
+from eval_anything.task import TaskSpec, TaskSpecError, fingerprint, render_input, render_system
 
 
 class ConfigError(UserError):
@@ -58,11 +61,18 @@ class PlannedTask:
 
 
 def build_adapter(model: str, model_args: dict[str, Any]) -> ModelAdapter:
+    """The adapter, built from user arguments: an argument it refuses is a user error."""
     cls = registry.get("model", model, where="--model")
     try:
         return cls(**model_args)  # type: ignore[no-any-return]
-    except TypeError as e:
-        raise ConfigError(f"--model-args for {model!r}: {e}") from e
+    except UserError:
+        raise
+    except (TypeError, ValueError, FileNotFoundError) as e:
+        # adapters check their arguments in __init__ and say which flag is wrong
+        msg = str(e)
+        raise ConfigError(
+            msg if "--model-args" in msg else f"--model-args for {model!r}: {msg}"
+        ) from e
 
 
 def resolve_shard(shard: str | None) -> str | None:
@@ -129,8 +139,51 @@ def plan_tasks(spec: RunSpec, catalog: Catalog) -> tuple[list[PlannedTask], list
         if shard is not None:
             samples = samples[shard[0] :: shard[1]]
         scorers, roles = scorers_and_roles(tspec, spec.judges)
+        check_prompts(tspec, samples)
         planned.append(PlannedTask(tspec, samples, fp, scorers, roles))
     return planned, groups, lm_eval
+
+
+def check_prompts(tspec: TaskSpec, samples: list[Sample]) -> None:
+    """Render every sample's prompt now, so a template error (or a sandbox escape, which the
+    sandbox blocks) stops the run before anything is written, naming the sample."""
+    from jinja2 import TemplateError
+
+    for s in samples:
+        try:
+            render_input(tspec, s)
+            render_system(tspec, s)
+        except TemplateError as e:
+            raise TaskSpecError(
+                f"{tspec.file}: field 'prompt': the template does not render for sample "
+                f"{s.id!r}: {type(e).__name__}: {e}"
+            ) from None
+        if tspec.request == "multiple_choice" and not s.choices:
+            raise TaskSpecError(
+                f"{tspec.file}: sample {s.id!r} has no 'choices' but the task's request is "
+                "multiple_choice"
+            )
+
+
+def check_run_numbers(limit: int | None, batch_size: int) -> None:
+    if limit is not None and (isinstance(limit, bool) or limit < 1):
+        raise ConfigError(f"--limit {limit}: give a positive number of samples per task")
+    if isinstance(batch_size, bool) or batch_size < 1:
+        raise ConfigError(f"--batch-size {batch_size}: give a positive number of requests")
+
+
+def run_dir_for(output_dir: Path | str | None, model: str) -> Path:
+    """The run folder (a new dated one under ./runs by default); a file there is refused."""
+    if output_dir is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        output_dir = Path("runs") / f"{model}-{stamp}"
+    run_dir = Path(output_dir)
+    for p in (run_dir, *run_dir.parents):
+        if p.exists() and not p.is_dir():
+            raise ConfigError(
+                f"--output-dir {run_dir}: {p} is a file, not a folder; give a folder path"
+            )
+    return run_dir
 
 
 def evaluate(
@@ -157,7 +210,13 @@ def evaluate(
     disables it. ``adapter`` lets a caller pass a ready adapter (trainers scoring in-process).
     """
     started = time.perf_counter()
-    args = parse_model_args(model_args) if isinstance(model_args, str) else dict(model_args or {})
+    check_run_numbers(limit, batch_size)
+    if isinstance(model_args, str):
+        raw = split_model_args(model_args)
+        cls = registry.get("model", model, where="--model") if adapter is None else type(adapter)
+        args = typed_model_args(cls, raw)
+    else:
+        args = dict(model_args or {})
     task_list = [t.strip() for t in tasks.split(",")] if isinstance(tasks, str) else list(tasks)
     spec = RunSpec(
         model=model,
@@ -173,65 +232,66 @@ def evaluate(
     )
     catalog = load_catalog(include_paths)
     planned, groups, lm_eval_tasks = plan_tasks(spec, catalog)
+    run_dir = run_dir_for(output_dir, model)
 
-    if adapter is None:
-        adapter = build_adapter(model, args)
-    model_info = ModelInfo(
-        adapter=model,
-        name=str(args.get("pretrained") or args.get("model") or args.get("path") or model),
-        identity=adapter.identity_hash(),
-        details=adapter.details(),
-        input_modalities=list(adapter.input_modalities),
-        output_modalities=list(adapter.output_modalities),
-    )
-    if output_dir is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        output_dir = Path("runs") / f"{model}-{stamp}"
-    run_dir = Path(output_dir)
-    try:
-        run_id = prepare_run_dir(run_dir, spec, model_info.identity, lineage)
-    except RunDirError as e:
-        raise ConfigError(str(e)) from e
-
+    # everything that can fail on the user's input fails here, before the run folder exists
     cache = ResponseCache(_cache_file(cache_path))
     judge_objs: dict[str, Any] = {}
-    task_results: dict[str, TaskResult] = {}
-    timings: dict[str, float] = {}
-    usage: dict[str, int] = {}
     reporter = ProgressReporter(enabled=progress)
     try:
         for pt in planned:
-            bound = {role: _judge(judge_objs, b, cache) for role, b in pt.roles.items()}
-            t0 = time.perf_counter()
-            result = _run_task(pt, adapter, bound, cache, run_dir, spec, reporter, usage)
-            task_results[pt.spec.task] = result
-            timings[pt.spec.task] = round(time.perf_counter() - t0, 3)
-        for name in lm_eval_tasks:
-            from eval_anything.integrations.lm_eval_tasks import run_lm_eval_task
+            for b in pt.roles.values():
+                judge_for(judge_objs, b, cache)
+        if adapter is None:
+            adapter = build_adapter(model, args)
+        model_info = ModelInfo(
+            adapter=model,
+            name=str(args.get("pretrained") or args.get("model") or args.get("path") or model),
+            identity=adapter.identity_hash(),
+            details=adapter.details(),
+            input_modalities=list(adapter.input_modalities),
+            output_modalities=list(adapter.output_modalities),
+        )
+        with FolderLock(run_dir, what="run folder"):
+            try:
+                run_id = prepare_run_dir(run_dir, spec, model_info.identity, lineage)
+            except RunDirError as e:
+                raise ConfigError(str(e)) from e
+            task_results: dict[str, TaskResult] = {}
+            timings: dict[str, float] = {}
+            usage: dict[str, int] = {}
+            for pt in planned:
+                bound = {role: judge_objs[b] for role, b in pt.roles.items()}
+                t0 = time.perf_counter()
+                result = _run_task(pt, adapter, bound, cache, run_dir, spec, reporter, usage)
+                task_results[pt.spec.task] = result
+                timings[pt.spec.task] = round(time.perf_counter() - t0, 3)
+            for name in lm_eval_tasks:
+                from eval_anything.integrations.lm_eval_tasks import run_lm_eval_task
 
-            t0 = time.perf_counter()
-            task_results[name] = run_lm_eval_task(adapter, name, spec, run_dir)
-            timings[name] = round(time.perf_counter() - t0, 3)
+                t0 = time.perf_counter()
+                task_results[name] = run_lm_eval_task(adapter, name, spec, run_dir)
+                timings[name] = round(time.perf_counter() - t0, 3)
+            reporter.close()
+            specs = {pt.spec.task: pt.spec for pt in planned}
+            results = Results(
+                run_id=run_id,
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                spec=spec,
+                model=model_info,
+                environment=capture_environment(),
+                lineage=lineage,
+                tasks=task_results,
+                groups=reduce_groups(groups, catalog, task_results, specs),
+                timings={**timings, "total": round(time.perf_counter() - started, 3)},
+                usage=usage,
+            )
+            write_results(run_dir, results)
     finally:
         reporter.close()
         for j in judge_objs.values():
             j.close()
         cache.close()
-
-    specs = {pt.spec.task: pt.spec for pt in planned}
-    results = Results(
-        run_id=run_id,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        spec=spec,
-        model=model_info,
-        environment=capture_environment(),
-        lineage=lineage,
-        tasks=task_results,
-        groups=reduce_groups(groups, catalog, task_results, specs),
-        timings={**timings, "total": round(time.perf_counter() - started, 3)},
-        usage=usage,
-    )
-    write_results(run_dir, results)
     return results
 
 
@@ -259,9 +319,17 @@ def _cache_file(cache_path: Path | str | None | bool) -> Path | None:
     return Path(cache_path)  # type: ignore[arg-type]
 
 
-def _judge(objs: dict[str, Any], binding: str, cache: ResponseCache) -> Any:
+def judge_for(objs: dict[str, Any], binding: str, cache: ResponseCache) -> Any:
+    """The judge of ``binding``, built once; a binding its factory refuses is a user error."""
     if binding not in objs:
-        objs[binding] = build_judge(binding, cache=cache)
+        try:
+            objs[binding] = build_judge(binding, cache=cache)
+        except UserError:
+            raise
+        except (TypeError, ValueError, FileNotFoundError) as e:
+            # judge factories check their binding's arguments and name the flag
+            msg = str(e)
+            raise ConfigError(msg if "--judge" in msg else f"--judge {binding}: {msg}") from e
     return objs[binding]
 
 
@@ -297,6 +365,7 @@ def _run_task(
 
 def task_result(pt: PlannedTask, records: list[Any], judges: dict[str, Any]) -> TaskResult:
     metrics, unscored = task_metrics(pt.spec, records)
+    n_failed, reasons = failure_counts(records)
     primary = pt.spec.primary_metric if pt.spec.primary_metric in metrics else None
     return TaskResult(
         primary_metric=primary or next(iter(metrics), None),
@@ -306,6 +375,8 @@ def task_result(pt: PlannedTask, records: list[Any], judges: dict[str, Any]) -> 
         n=len(records),
         n_unscored=unscored,
         metrics=metrics,
+        n_failed=n_failed,
+        failure_reasons=reasons,
         judges=[
             JudgeInfo(role=role, identity=j.identity(), template_hash=j.template_hash())
             for role, j in judges.items()

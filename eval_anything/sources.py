@@ -4,6 +4,7 @@ Rows become Samples through a registered loader (``loader:`` in the task YAML)."
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,26 +36,74 @@ def iter_rows(spec: TaskSpec) -> tuple[Iterator[dict[str, Any]], Path]:
 
 
 def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as e:
-                raise TaskSpecError(f"{path}:{lineno}: not valid JSON: {e}") from e
+    """Rows of a JSONL file; each must be a JSON object, and NaN/Infinity are refused (they
+    would otherwise reach scorers as the string "nan")."""
+    try:
+        f = path.open(encoding="utf-8")
+    except OSError as e:
+        raise TaskSpecError(f"{path}: cannot read the data file ({e.strerror})") from e
+    with f:
+        lineno = 0
+        try:
+            for lineno, line in enumerate(f, 1):  # noqa: B007 - lineno is read in the except
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line, parse_constant=_no_constant)
+                except json.JSONDecodeError as e:
+                    raise TaskSpecError(f"{path}:{lineno}: not valid JSON: {e}") from e
+                except _NonFinite as e:
+                    raise TaskSpecError(
+                        f"{path}:{lineno}: {e} is not a number JSON allows; write null for a "
+                        "missing value"
+                    ) from None
+                if not isinstance(row, dict):
+                    raise TaskSpecError(
+                        f"{path}:{lineno}: a row must be a JSON object, got a "
+                        f"{type(row).__name__}; write one object per line"
+                    )
+                yield row
+        except UnicodeDecodeError as e:
+            raise TaskSpecError(
+                f"{path}:{lineno + 1}: not UTF-8 text ({e.reason}); save the file as UTF-8"
+            ) from None
+
+
+class _NonFinite(Exception):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NonFinite(name)
+
+
+def _check_finite(value: Any, where: str) -> None:
+    """NaN or Infinity anywhere in a row (HF datasets rows are not parsed by us)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TaskSpecError(f"{where}: holds {value}; write null for a missing value")
+    if isinstance(value, dict):
+        for v in value.values():
+            _check_finite(v, where)
+    elif isinstance(value, list):
+        for v in value:
+            _check_finite(v, where)
 
 
 def load_samples(spec: TaskSpec, limit: int | None = None) -> list[Sample]:
-    """All samples of a task (the first ``limit`` when given), media paths made absolute."""
+    """All samples of a task (the first ``limit`` when given), media paths made absolute and
+    checked: inside the dataset folder (or the loader's ``media_root``), and decodable."""
+    if limit is not None and limit < 1:
+        raise TaskSpecError(f"--limit {limit}: give a positive number of samples per task")
     loader = registry.get("loader", spec.loader.name, where=f"{spec.file}: field 'loader'")
     rows, base = iter_rows(spec)
+    roots = media_roots(spec, base)
     data = spec.source.jsonl or (spec.source.hf.path if spec.source.hf else "?")
     samples: list[Sample] = []
     seen: set[str] = set()
     for i, row in enumerate(rows):
         if limit is not None and len(samples) >= limit:
             break
+        _check_finite(row, f"{spec.file}: row {i} of {data}")
         try:
             sample = loader(row, index=i, base_dir=base, **spec.loader.args)
         except (ValidationError, KeyError, TypeError, ValueError) as e:
@@ -68,7 +117,7 @@ def load_samples(spec: TaskSpec, limit: int | None = None) -> list[Sample]:
             )
         seen.add(sample.id)
         sample = sample.absolutize(base)
-        check_media(spec, sample, i)
+        check_media(spec, sample, i, roots)
         samples.append(sample)
     if not samples:
         where = spec.source.jsonl or (spec.source.hf.path if spec.source.hf else "")
@@ -79,35 +128,79 @@ def load_samples(spec: TaskSpec, limit: int | None = None) -> list[Sample]:
     return samples
 
 
-def check_media(spec: TaskSpec, sample: Sample, row: int) -> None:
-    """Every referenced media file exists and (images, audio) decodes, before any model call."""
+def media_roots(spec: TaskSpec, base: Path) -> list[Path]:
+    """Folders media may come from: the dataset's folder, and the loader's ``media_root``
+    (relative to the dataset folder, or absolute) when the task configures one."""
+    roots = [base.resolve()]
+    extra = spec.loader.args.get("media_root")
+    if extra:
+        roots.append((base / str(extra)).resolve())
+    return roots
+
+
+def check_media(
+    spec: TaskSpec, sample: Sample, row: int, roots: list[Path] | None = None
+) -> None:
+    """Every referenced media file lies inside ``roots`` (symlinks resolved), exists, and is
+    what it claims (image, audio, video header decodes), before any model call."""
     for k, part in enumerate(sample.input):
         path = getattr(part, "path", None)
         if path is None:
             continue
         where = f"{spec.file}: row {row} (sample {sample.id!r}), field 'input[{k}].path'"
-        p = Path(path)
+        p = Path(path).resolve()
+        if roots is not None and not any(p.is_relative_to(r) for r in roots):
+            raise TaskSpecError(
+                f"{where}: {path} resolves to {p}, outside the dataset folder "
+                f"{roots[0]}; keep media inside it, or set the loader's 'media_root' in "
+                f"{spec.file} to the folder that holds them"
+            )
         if not p.exists():
             raise TaskSpecError(
                 f"{where}: {part.type} file not found: {p}; fix the path or add the file"
             )
-        if part.type == "image" and p.is_file():
-            from PIL import Image, UnidentifiedImageError
+        problem = media_problem(part.type, p)
+        if problem:
+            raise TaskSpecError(
+                f"{where}: {p} is not a readable {part.type} ({problem}); replace it"
+            )
 
-            try:
-                with Image.open(p) as img:
-                    img.verify()
-            except (UnidentifiedImageError, OSError, SyntaxError) as e:
-                raise TaskSpecError(
-                    f"{where}: {p} is not a readable image ({e}); replace it"
-                ) from e
-        elif part.type == "audio":
-            import soundfile as sf
 
-            try:
-                sf.info(str(p))
-            except RuntimeError as e:
-                raise TaskSpecError(f"{where}: {p} is not a readable audio file ({e})") from e
+def media_problem(kind: str, p: Path) -> str | None:
+    """Why ``p`` does not decode as ``kind`` (None when it does)."""
+    if kind == "image":
+        if not p.is_file():
+            return "not a file"
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(p) as img:
+                img.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+            return str(e)
+    elif kind == "audio":
+        if not p.is_file():
+            return "not a file"
+        import soundfile as sf
+
+        try:
+            sf.info(str(p))
+        except (RuntimeError, sf.LibsndfileError) as e:
+            return str(e)
+    elif kind == "video":
+        return _video_problem(p)
+    return None
+
+
+def _video_problem(p: Path) -> str | None:
+    """A video file or frame folder must probe (open, a stream that decodes, frames)."""
+    from eval_anything.video import VideoError, probe_video
+
+    try:
+        probe_video(p)
+    except VideoError as e:
+        return str(e).replace(f"{p}: ", "")
+    return None
 
 
 @registry.register("loader", "sample")

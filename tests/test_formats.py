@@ -44,7 +44,7 @@ def make_media(folder: Path, *rel: str) -> None:
     import numpy as np
     from PIL import Image
 
-    from eval_anything.media import audio_to_wav_bytes
+    from eval_anything.media import audio_to_wav_bytes, frames_to_gif_bytes
 
     for r in rel:
         p = folder / r
@@ -53,8 +53,9 @@ def make_media(folder: Path, *rel: str) -> None:
             Image.new("RGB", (4, 4), (255, 0, 0)).save(p)
         elif p.suffix == ".wav":
             p.write_bytes(audio_to_wav_bytes(np.zeros(160, dtype=np.float32), 16000))
-        else:
-            p.write_bytes(b"not decoded at load time")
+        else:  # a video: the loader probes it (an animated GIF is a video PyAV reads)
+            frames = [Image.new("RGB", (8, 8), (i * 60, 0, 0)) for i in range(3)]
+            p.write_bytes(frames_to_gif_bytes(frames))
 
 
 def load(spec_file: Path) -> list:

@@ -1,34 +1,74 @@
-"""Shared CLI plumbing: error handling (exit 2 on bad input) and result tables."""
+"""Shared CLI plumbing: error handling and result tables.
+
+Only :class:`~eval_anything.errors.UserError` (and the OS and SQLite failures the user can fix:
+a full disk, no permission, a read-only folder, a locked or corrupt database) becomes one line
+on stderr with its exit code; anything else is a bug and keeps its traceback (exit 1)."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from eval_anything.errors import UserError, database_failure, environment_failure
+from eval_anything.redact import redact
+
 # piped output (CI logs, files) gets a wide table rather than an 80-column fold
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
-USAGE_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, FileNotFoundError)
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Bad input -> one readable message on stderr and exit code 2 (no traceback)."""
+    """A user error -> one readable (redacted) line on stderr and its exit code."""
     try:
         yield
     except typer.Exit:
         raise
-    except USAGE_ERRORS as e:
-        msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-        typer.echo(f"error: {msg}", err=True)
-        raise typer.Exit(2) from None
+    except UserError as e:
+        _fail(str(e), e.exit_code)
+    except OSError as e:
+        env = environment_failure(e)
+        if env is None:
+            raise
+        _fail(str(env), env.exit_code)
+    except sqlite3.Error as e:
+        db = database_failure(e, "database")
+        if db is None:
+            raise
+        _fail(str(db), db.exit_code)
+
+
+def _fail(msg: str, code: int) -> NoReturn:
+    typer.echo(f"error: {redact(msg)}", err=True)
+    raise typer.Exit(code) from None
+
+
+def fail_on_error_option() -> Any:
+    return typer.Option(
+        "--fail-on-error",
+        help="Exit 3 when more items than this fail after retries: a count (default 0: any), "
+        "a fraction below 1 (0.05), or 'never'. A rerun retries only the failed items.",
+    )
+
+
+def check_failed_items(results: Any, fail_on_error: str | None, what: str = "run") -> None:
+    """Print the failure summary on stderr; exit 3 when it exceeds ``--fail-on-error``."""
+    from eval_anything.failures import check_failures, parse_fail_on_error, summarize
+
+    with user_errors():
+        policy = parse_fail_on_error(fail_on_error)
+        summary = summarize(results)
+        if summary.failed and not policy.exceeded(summary.failed, summary.total):
+            typer.echo(f"warning: {redact(summary.message(what))}", err=True)
+        check_failures(results, policy, what)
 
 
 def fmt(v: float | None, digits: int = 4) -> str:
@@ -79,5 +119,5 @@ def run_cli(fn: Callable[[], Any]) -> Any:
 
 
 def die(msg: str, code: int = 2) -> None:
-    typer.echo(f"error: {msg}", err=True)
+    typer.echo(f"error: {redact(msg)}", err=True)
     sys.exit(code)

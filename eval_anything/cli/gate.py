@@ -31,23 +31,19 @@ def gate_command(
     """Gate a candidate run against a baseline: PASS (non-inferior), FAIL (regression beyond
     the margin, Holm-corrected across tasks) or INCONCLUSIVE. See docs/gate.md."""
     from eval_anything import gate_report
+    from eval_anything.cli.common import user_errors
     from eval_anything.gate import gate
-    from eval_anything.gate_inputs import GateInputError
-    from eval_anything.results import SchemaVersionError
-    from eval_anything.store import StoreError
 
     task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
-    try:
+    with user_errors():  # unreadable runs name the file and line; exit 2
         report = gate(baseline, candidate, tasks=task_list, margin=margin, alpha=alpha,
                       force=force, store_url=store, seed=seed, n_boot=n_boot)
-    except (GateInputError, FileNotFoundError, SchemaVersionError, StoreError) as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
     typer.echo(gate_report.to_json(report) if as_json else gate_report.to_table(report))
-    if junit is not None:
-        gate_report.write(junit, gate_report.to_junit(report))
-    if markdown is not None:
-        gate_report.write(markdown, gate_report.to_markdown(report))
+    with user_errors():
+        if junit is not None:
+            gate_report.write(junit, gate_report.to_junit(report))
+        if markdown is not None:
+            gate_report.write(markdown, gate_report.to_markdown(report))
     raise typer.Exit(report.exit_code(strict))
 
 

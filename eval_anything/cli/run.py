@@ -7,18 +7,25 @@ from typing import Annotated
 
 import typer
 
-from eval_anything.cli.common import console, results_table, user_errors
+from eval_anything.cli.common import (
+    check_failed_items,
+    console,
+    fail_on_error_option,
+    results_table,
+    user_errors,
+)
 
 
 def parse_lineage(text: str | None):  # type: ignore[no-untyped-def]
     """``RUN_ID:STEP[:CHECKPOINT_PATH]`` -> Lineage."""
     if not text:
         return None
+    from eval_anything.errors import UserError
     from eval_anything.results import Lineage
 
     parts = text.split(":", 2)
     if len(parts) < 2 or not parts[1].isdigit():
-        raise ValueError(f"--lineage {text!r}: expected TRAINING_RUN_ID:STEP[:CHECKPOINT_PATH]")
+        raise UserError(f"--lineage {text!r}: expected TRAINING_RUN_ID:STEP[:CHECKPOINT_PATH]")
     return Lineage(
         training_run_id=parts[0],
         step=int(parts[1]),
@@ -67,12 +74,16 @@ def run(
         int | None, typer.Option(help="Override every task's max_new_tokens.")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    fail_on_error: Annotated[str | None, fail_on_error_option()] = None,
 ) -> None:
     """Evaluate MODEL on TASKS; write RUN_DIR/results.json and RUN_DIR/samples/*.jsonl."""
     from eval_anything.judges.base import parse_judge_options
     from eval_anything.runner import evaluate
 
     with user_errors():
+        from eval_anything.failures import parse_fail_on_error
+
+        parse_fail_on_error(fail_on_error)  # a bad value fails before the run, not after it
         overrides = {"max_new_tokens": max_new_tokens} if max_new_tokens else {}
         cache: Path | bool | None = False if no_cache else (cache_path or True)
         results = evaluate(
@@ -94,6 +105,7 @@ def run(
         )
     console.print(results_table(results))
     console.print(f"run directory: {results.run_dir}")
+    check_failed_items(results, fail_on_error)
     if push:
         with user_errors():
             from eval_anything.store import push as push_run

@@ -29,9 +29,20 @@ def register(app: typer.Typer) -> None:
             [], "--include-path", help="Folders of task YAML the run used (if not bundled)."
         ),
         no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached judgments."),
+        fail_on_error: str | None = typer.Option(
+            None, "--fail-on-error",
+            help="Exit 3 when more items than this failed (model or judge errors): a count "
+            "(default 0: any), a fraction below 1, or 'never'.",
+        ),
     ) -> None:
         """Score RUN_DIR again with other judges; no model is loaded or called."""
-        from eval_anything.cli.common import console, results_table, user_errors
+        from eval_anything.cli.common import (
+            check_failed_items,
+            console,
+            results_table,
+            user_errors,
+        )
+        from eval_anything.failures import parse_fail_on_error
         from eval_anything.judges.base import parse_judge_options
         from eval_anything.rescore import default_output_dir, rescore
 
@@ -39,6 +50,7 @@ def register(app: typer.Typer) -> None:
             typer.echo("error: give --in-place or --output-dir, not both", err=True)
             raise typer.Exit(2)
         with user_errors():
+            parse_fail_on_error(fail_on_error)
             bindings = parse_judge_options(judge)
             selected = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
             results = rescore(
@@ -50,3 +62,4 @@ def register(app: typer.Typer) -> None:
                                                                          results.spec.judges))
         console.print(results_table(results))
         typer.echo(f"re-judged {run_dir} -> {out}")
+        check_failed_items(results, fail_on_error, what="re-judged run")

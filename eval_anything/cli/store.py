@@ -17,17 +17,17 @@ def push_command(
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Store runs on the leaderboard (idempotent: pushing a run again replaces it)."""
-    from eval_anything.results import SchemaVersionError
-    from eval_anything.store import StoreError, open_store, push
+    from eval_anything.cli.common import user_errors
+    from eval_anything.results import read_results
+    from eval_anything.store import open_store, push
 
-    try:
+    with user_errors():  # an unreadable run (file and line named) or store: nothing is pushed
+        for run_dir in run_dirs:
+            read_results(run_dir)
         with open_store(store) as opened:
             for run_dir in run_dirs:
                 run_id = push(run_dir, store=opened)
                 typer.echo(f"pushed {run_id} from {run_dir} to {opened!r}")
-    except (FileNotFoundError, SchemaVersionError, StoreError, ValueError) as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
 
 
 def register(app: typer.Typer) -> None:

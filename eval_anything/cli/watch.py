@@ -7,7 +7,12 @@ from typing import Annotated, Any
 
 import typer
 
-from eval_anything.cli.common import console, user_errors
+from eval_anything.cli.common import (
+    check_failed_items,
+    console,
+    fail_on_error_option,
+    user_errors,
+)
 
 
 def watch_command(
@@ -48,6 +53,7 @@ def watch_command(
     timeout: Annotated[
         float | None, typer.Option(help="Give up on one checkpoint after this many seconds.")
     ] = None,
+    fail_on_error: Annotated[str | None, fail_on_error_option()] = None,
 ) -> None:
     """Score each new complete checkpoint once, in step order; restarts skip what was scored."""
     from eval_anything.cli.train import print_scored
@@ -64,8 +70,12 @@ def watch_command(
             console.print(f"[red]step {o.step} ({o.name}) not scored:[/] {o.error}")
 
     with user_errors():
+        from eval_anything.errors import UserError
+        from eval_anything.failures import parse_fail_on_error
+
+        parse_fail_on_error(fail_on_error)
         if not ckpt_dir.is_dir():
-            raise FileNotFoundError(f"CKPT_DIR {ckpt_dir}: no such folder")
+            raise UserError(f"CKPT_DIR {ckpt_dir}: no such folder")
         settings = ScoreSettings(
             tasks=[t.strip() for t in tasks.split(",") if t.strip()], model=model,
             model_args=parse_model_args(model_args), limit=limit,
@@ -88,6 +98,19 @@ def watch_command(
     print_scored(outcomes)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
+    _check_items(outcomes, fail_on_error)
+
+
+def _check_items(outcomes: list[Any], fail_on_error: str | None) -> None:
+    """Items that failed inside scored checkpoints: summary on stderr, exit 3 past the limit
+    (rerun watch with --retry-failed, or ``run`` into the checkpoint's run folder)."""
+    from eval_anything.results import RESULTS_FILE, read_results
+
+    for o in outcomes:
+        if o.status == "scored" and (Path(o.run_dir) / RESULTS_FILE).is_file():
+            with user_errors():
+                results = read_results(Path(o.run_dir))
+            check_failed_items(results, fail_on_error, what=f"checkpoint {o.name} run")
 
 
 def register(app: typer.Typer) -> None:

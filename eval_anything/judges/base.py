@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from eval_anything import registry
+from eval_anything.errors import UserError
 
 # What a scorer may ask a judge to do (JudgeItem.kind):
 #   amu        rate an answer 1-10 against human references and keywords (by evaluation dimension)
@@ -91,7 +92,7 @@ def require_kind(judge: Any, role: str, kinds: tuple[str, ...]) -> None:
     keyword judge bound to ``image_judge``)."""
     if any(judge.supports(k) for k in kinds):
         return
-    raise ValueError(
+    raise UserError(
         f"judge role {role!r} is bound to {judge.identity()}, which cannot rate "
         f"{'/'.join(kinds)} items; bind another with --judge {role}=BINDING "
         "(docs/benchmarks_eval_anything.md lists what each judge rates)"
@@ -115,6 +116,6 @@ def parse_judge_options(items: list[str] | None) -> dict[str, str]:
     for item in items or []:
         role, sep, binding = item.partition("=")
         if not sep or not role or not binding:
-            raise ValueError(f"--judge {item!r}: expected ROLE=BINDING, e.g. judge=smollm2")
+            raise UserError(f"--judge {item!r}: expected ROLE=BINDING, e.g. judge=smollm2")
         out[role.strip()] = binding.strip()
     return out

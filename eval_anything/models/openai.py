@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
 from eval_anything.models.base import GenerateRequest, Message, ModelAdapter, ModelOutput
+from eval_anything.redact import redact, register_secret
 from eval_anything.registry import register
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ class OpenAIModel(ModelAdapter):
         self.model = str(model)
         self.base_url = str(base_url).rstrip("/")
         self.api_key_env = api_key_env
+        register_secret(os.environ.get(api_key_env) if api_key_env else None)
         self.max_concurrency = int(max_concurrency)
         self.max_retries = int(max_retries)
         self.timeout = float(timeout)
@@ -165,6 +167,7 @@ class OpenAIModel(ModelAdapter):
         import httpx
 
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        register_secret(key)  # warnings, errors and stored records never show it
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         limits = httpx.Limits(
             max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
@@ -278,7 +281,7 @@ class OpenAIModel(ModelAdapter):
             delay = self.retry_delay(attempt, retry_after)
             log.warning(
                 "openai adapter: %s; retry %d/%d in %.3f s",
-                last, attempt + 1, self.max_retries, delay,
+                redact(last), attempt + 1, self.max_retries, delay,
             )
             await asyncio.sleep(delay)
         raise RequestFailed(f"{last} (gave up after {self.max_retries + 1} attempts)")
@@ -410,7 +413,8 @@ def _hint(code: int, key_env: str) -> str:
 
 
 def _redact(text: str, key: str | None) -> str:
-    return text.replace(key, "***") if key else text
+    register_secret(key)
+    return redact(text.replace(key, "***") if key else text)
 
 
 def _parse_extra_body(extra: dict[str, Any] | str | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from eval_anything.errors import EnvironmentFailure, database_failure
 from eval_anything.store.config import normalize_url, redact, sqlite_file
 
 T = TypeVar("T")
@@ -29,8 +30,8 @@ SQLITE_BUSY_TIMEOUT_S = 60.0
 MAX_WRITE_ATTEMPTS = 30
 
 
-class StoreError(RuntimeError):
-    """The store cannot be opened or written; the message says which store and why."""
+class StoreError(EnvironmentFailure):
+    """The store cannot be opened or written; the message says which store and why (exit 4)."""
 
 
 class Store:
@@ -83,7 +84,9 @@ class Store:
                 # persists is a real error in the data and is raised at once
                 conflicts += isinstance(e, IntegrityError)
                 if attempt == MAX_WRITE_ATTEMPTS or conflicts > 2 or not _retryable(e):
-                    raise
+                    if isinstance(e, IntegrityError):
+                        raise
+                    raise store_failure(e, self.url, "cannot write") from e
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")
@@ -164,5 +167,18 @@ def open_store(url: str | None = None, migrate: bool = True) -> Store:
     ``~/.cache/eval_anything/leaderboard.sqlite``)."""
     try:
         return Store(url, migrate=migrate)
-    except OperationalError as e:
-        raise StoreError(f"store {redact(normalize_url(url))}: cannot connect: {e.orig}") from e
+    except DBAPIError as e:
+        raise store_failure(e, url, "cannot open it") from e
+
+
+def store_failure(e: DBAPIError, url: str | None, doing: str) -> StoreError:
+    """One line naming the store, what failed and the fix (a full disk, a locked or corrupt
+    database, a server that refuses the connection)."""
+    import sqlite3
+
+    where = f"store {redact(normalize_url(url))}"
+    if isinstance(e.orig, sqlite3.Error):
+        known = database_failure(e.orig, where)
+        if known is not None:
+            return StoreError(str(known))
+    return StoreError(f"{where}: {doing}: {e.orig}")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection
 
+from eval_anything.errors import UserError
 from eval_anything.gate_inputs import primary_metric_of
 from eval_anything.results import Results, SampleRecord, read_results, read_sample_records
 from eval_anything.store import schema as s
@@ -71,16 +72,16 @@ def _check_unique(results: Results, records: dict[str, list[SampleRecord]]) -> N
         ids = [r.sample_id for r in recs]
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
-            raise ValueError(f"run {results.run_id}: task {task!r} has sample_id {dup!r} twice "
+            raise UserError(f"run {results.run_id}: task {task!r} has sample_id {dup!r} twice "
                              "(read records with read_sample_records, which keeps the last)")
     for task, tr in results.tasks.items():
         roles = [j.role for j in tr.judges]
         if len(set(roles)) != len(roles):
-            raise ValueError(f"run {results.run_id}: results.json field 'tasks.{task}.judges' "
+            raise UserError(f"run {results.run_id}: results.json field 'tasks.{task}.judges' "
                              f"lists a role twice ({roles}); one judge per role")
     clash = set(results.tasks) & set(results.groups)
     if clash:
-        raise ValueError(f"run {results.run_id}: {sorted(clash)} is both a task and a group")
+        raise UserError(f"run {results.run_id}: {sorted(clash)} is both a task and a group")
 
 
 def build_rows(
@@ -176,7 +177,12 @@ def collect_media(
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Media files the records point to (inputs by absolute path, outputs relative to the run
     dir), keyed by sha256, plus (run, recorded path) -> sha256 links. Folders (video frames) and
-    files over ``max_bytes`` stay references only."""
+    files over ``max_bytes`` stay references only. Only files that pass are copied: an output
+    must lie inside the run folder (symlinks resolved), and every file must decode as the media
+    type it claims, so an edited sample log cannot carry ``/etc/passwd`` into the store."""
+    from eval_anything.sources import media_problem
+
+    root = Path(run_dir).resolve() if run_dir is not None else None
     blobs: dict[str, dict[str, Any]] = {}
     links: dict[str, str] = {}
     for recs in records.values():
@@ -186,9 +192,15 @@ def collect_media(
                 if path is None or path in links:
                     continue
                 file = Path(path)
-                if not file.is_absolute() and run_dir is not None:
-                    file = Path(run_dir) / file
+                if not file.is_absolute():
+                    if root is None:
+                        continue
+                    file = (root / file).resolve()
+                    if not file.is_relative_to(root):
+                        continue
                 if not file.is_file() or file.stat().st_size > max_bytes:
+                    continue
+                if media_problem(part.type, file.resolve()) is not None:
                     continue
                 data = file.read_bytes()
                 digest = hashlib.sha256(data).hexdigest()

@@ -1,0 +1,143 @@
+"""``--model-args key=value,...`` parsed strictly and typed by the adapter's own signature.
+
+``default=2`` for an adapter whose ``default`` is a ``str`` stays the string ``"2"``; the
+value is converted only to a type the parameter declares, and a key the adapter does not take
+is refused with the nearest names before anything is loaded. Adapters that take ``**kwargs``
+get the old guess (bool, int, float, else string) for keys they do not declare.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import json
+import types
+import typing
+from typing import Any
+
+from eval_anything.errors import UserError
+
+
+class ModelArgsError(UserError):
+    """A ``--model-args`` item that is malformed or does not fit the adapter."""
+
+
+def split_model_args(text: str | None, flag: str = "--model-args") -> dict[str, str]:
+    """``'a=1,b=[1,2]'`` -> ``{'a': '1', 'b': '[1,2]'}`` (commas inside brackets kept)."""
+    out: dict[str, str] = {}
+    if not text:
+        return out
+    items, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        if ch == "," and depth == 0:
+            items.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    items.append(cur)
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ModelArgsError(f"{flag}: {item!r} is not key=value (e.g. pretrained=DIR)")
+        if key in out:
+            raise ModelArgsError(f"{flag}: {key!r} is given twice; keep one")
+        out[key] = value.strip()
+    return out
+
+
+def typed_model_args(
+    adapter_cls: Any, raw: dict[str, str], flag: str = "--model-args"
+) -> dict[str, Any]:
+    """Each value converted to the type ``adapter_cls.__init__`` declares for it."""
+    init = adapter_cls.__init__
+    sig = inspect.signature(init)
+    try:
+        hints = typing.get_type_hints(init)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: fall back to guessing
+        hints = {}
+    params = {n: p for n, p in sig.parameters.items() if n != "self"}
+    open_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    named = [n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in params or params[key].kind is inspect.Parameter.VAR_KEYWORD:
+            if not open_kwargs:
+                close = difflib.get_close_matches(key, named, n=3, cutoff=0.5)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise ModelArgsError(
+                    f"{flag} {key}={value}: the {getattr(adapter_cls, 'registry_name', '')} "
+                    f"adapter takes no argument {key!r}{hint}; it takes: {', '.join(named)}"
+                )
+            out[key] = guess(value)
+            continue
+        out[key] = convert(value, hints.get(key, Any), f"{flag} {key}={value}")
+    return out
+
+
+def guess(value: str) -> Any:
+    """The untyped reading: true/false, none, int, float, else the string."""
+    low = value.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def convert(value: str, annotation: Any, where: str) -> Any:
+    """``value`` as ``annotation`` (a plain type, an Optional or a Union of them)."""
+    if annotation is Any or annotation is inspect.Parameter.empty:
+        return guess(value)
+    options = _union_members(annotation)
+    if type(None) in options and value.lower() in ("none", "null", ""):
+        return None
+    for t in options:
+        try:
+            return _as(value, t)
+        except (ValueError, TypeError):
+            continue
+    names = " or ".join(getattr(t, "__name__", str(t)) for t in options if t is not type(None))
+    raise ModelArgsError(f"{where}: expected {names}")
+
+
+def _union_members(annotation: Any) -> list[Any]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return list(typing.get_args(annotation))
+    return [annotation]
+
+
+def _as(value: str, t: Any) -> Any:
+    origin = typing.get_origin(t) or t
+    if origin is bool:
+        low = value.lower()
+        if low in ("true", "1", "yes"):
+            return True
+        if low in ("false", "0", "no"):
+            return False
+        raise ValueError(value)
+    if origin is int:
+        return int(value)
+    if origin is float:
+        return float(value)
+    if origin is str:
+        return value
+    if origin in (dict, list, tuple):
+        parsed = json.loads(value)
+        if not isinstance(parsed, dict if origin is dict else list):
+            raise ValueError(value)
+        return parsed if origin is not tuple else tuple(parsed)
+    if origin is typing.Literal and value in typing.get_args(t):
+        return value
+    raise ValueError(value)
