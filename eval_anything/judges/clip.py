@@ -3,7 +3,11 @@
 - ``synergy`` (pair ``ti`` only): ``max(0, cos)`` between the text answer and the generated image;
 - ``image_if``: CLIPScore of the instruction against the image, ``min(1, 2.5 * max(0, cos))``
   (Hessel et al.'s scaling), times 10 to sit on the 0-10 scale. This is a consistency score, not
-  the paper's 4/3/2/1 rubric, and results name it as such (``clip:...``).
+  the paper's 4/3/2/1 rubric, and results name it as such (``clip:...``);
+- ``tifa`` on a video: zero-shot choice of the option whose text ("question option") is closest to
+  the clip, the clip being the mean of :data:`VIDEO_FRAMES` frame embeddings (frames sampled by
+  :func:`eval_anything.video.sample_video_frames`, as every video reader does); 10 if it is the
+  right option, else 0. Audio questions are unscored (CLIP sees no sound).
 
 Bindings: ``clip:DIR`` (a transformers CLIPModel folder) and ``open_clip:MODEL[,pretrained=FILE]
 [,config=FILE.json]`` (an open_clip architecture, its weights file, and optionally a model config
@@ -19,12 +23,15 @@ from typing import Any
 from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
 from eval_anything.models.base import parse_model_args
 from eval_anything.registry import register
+from eval_anything.scoring.tifa import split_choices, tifa_score
 
 CLIPSCORE_W = 2.5
+VIDEO_FRAMES = 8
+LETTERS = "ABCDEFGH"
 
 
 class _ClipBase(Judge):
-    kinds = ("image_if", "synergy")
+    kinds = ("image_if", "synergy", "tifa")
     label = "clip"
 
     def embed(self, texts: list[str], images: list[Any]) -> tuple[Any, Any]:
@@ -45,6 +52,8 @@ class _ClipBase(Judge):
             img = next((p for p in it.media if p.type == "image"), None)
             if it.kind not in self.kinds:
                 results[i] = unsupported(self, it)
+            elif it.kind == "tifa":
+                results[i] = self.video_choice(it)
             elif it.kind == "synergy" and it.metadata.get("pair") != "ti":
                 results[i] = Judgment(None, reason="a CLIP judge rates text-image pairs only")
             elif img is None:
@@ -60,6 +69,30 @@ class _ClipBase(Judge):
                 score = min(1.0, CLIPSCORE_W * max(0.0, cos))
                 results[i] = Judgment(10.0 * score, details={"cosine": round(cos, 4)})
         return [r for r in results if r is not None]
+
+    def video_choice(self, item: JudgeItem) -> Judgment:
+        """Answer a multiple-choice question about a generated video by nearest option text."""
+        video = next((p for p in item.media if p.type == "video"), None)
+        if video is None:
+            return Judgment(None, reason="a CLIP judge answers questions about videos only")
+        options = split_choices(item.metadata.get("choices"))
+        if not options:
+            return Judgment(None, reason="the question has no options to choose from")
+        frames = video.load(max_frames=VIDEO_FRAMES)
+        question = str(item.metadata.get("question", "")).strip()
+        t, v = self.embed([f"{question} {o}".strip() for o in options], frames)
+        t = t / t.norm(dim=-1, keepdim=True)
+        clip = v / v.norm(dim=-1, keepdim=True)
+        clip = clip.mean(dim=0)
+        sims = [float(x) for x in t @ (clip / clip.norm())]
+        best = max(range(len(options)), key=lambda k: sims[k])
+        letter = LETTERS[best]
+        return Judgment(
+            tifa_score(letter, str(item.metadata.get("answer", ""))),
+            raw=f"option {letter} ({options[best]!r}) nearest the clip",
+            details={"predicted": letter, "cosines": [round(x, 4) for x in sims],
+                     "frames": len(frames)},
+        )
 
 
 @register("judge", "clip")
