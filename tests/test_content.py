@@ -6,7 +6,12 @@ import numpy as np
 from PIL import Image
 
 from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.media import audio_to_wav_bytes, frames_to_gif_bytes, image_to_png_bytes
+from eval_anything.media import (
+    audio_to_wav_bytes,
+    frames_to_gif_bytes,
+    frames_to_mp4_bytes,
+    image_to_png_bytes,
+)
 from eval_anything.sample import Sample
 
 
@@ -66,6 +71,13 @@ def test_audio_and_video_load_lazily(tmp_path: Path) -> None:
     for i, f in enumerate(frames[:3]):
         f.save(folder / f"{i:03d}.png")
     assert len(VideoPart(path=str(folder)).load()) == 3
+
+    mp4 = tmp_path / "clip.mp4"  # a container file: decoded by PyAV, which the install carries
+    mp4.write_bytes(frames_to_mp4_bytes(frames, fps=5))
+    clip = VideoPart(path=str(mp4)).load(max_frames=4)
+    assert len(clip) == 4 and clip[0].mode == "RGB"
+    assert [round(np.asarray(f)[4, 4, 0] / 20) for f in clip] == [0, 3, 6, 9]
+    assert len(VideoPart(data=mp4.read_bytes(), mime="video/mp4").load()) == 10
 
 
 def test_sample_hash_covers_targets() -> None:
