@@ -12,9 +12,12 @@ with modality tokens ``<image>`` (text-image), ``<audio>`` (text-audio) or ``<im
 sees the tokens, not the media; with ``describe_media=true`` each token is followed by the
 instruction its generator rendered, which gives such a model something to read.
 
-Binding: ``reward:DIR[,describe_media=true][,max_length=1024]``: a transformers
-``AutoModelForSequenceClassification`` folder with one output label. The paper's multimodal
-AnyRewardModel needs its own remote code and processor, which this judge does not load.
+Binding: ``reward:DIR[,describe_media=true][,max_length=1024][,multimodal=auto|true|false]
+[,trust_remote_code=true]``: a transformers ``AutoModelForSequenceClassification`` folder with
+one output label. When the folder ships a processor (``multimodal=auto``, the default) the judge
+shows the model the generated image and audio themselves, through that processor
+(:mod:`eval_anything.judges.reward_multimodal`); a model that needs its own code (the paper's
+AnyRewardModel) loads only with ``trust_remote_code=true``, which the user gives in the binding.
 """
 
 from __future__ import annotations
@@ -64,11 +67,31 @@ class RewardModelJudge(Judge):
         opts = parse_model_args(rest)
         if not Path(path).is_dir():
             raise ValueError(f"--judge ROLE=reward:{path}: not a model folder")
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from eval_anything.judges.reward_multimodal import MultimodalReward, has_processor
 
         self.path = Path(path)
         self.describe_media = bool(opts.get("describe_media", False))
         self.max_length = int(opts.get("max_length", 1024))
+        mode = str(opts.get("multimodal", "auto")).lower()
+        if mode not in ("auto", "true", "false"):
+            raise ValueError(f"--judge ROLE=reward:{path}: multimodal={mode!r}; use auto, true "
+                             "or false")
+        self.multimodal: MultimodalReward | None = None
+        if mode == "true" or (mode == "auto" and has_processor(self.path)):
+            self.multimodal = MultimodalReward(
+                self.path, trust_remote_code=bool(opts.get("trust_remote_code", False)),
+                max_length=self.max_length,
+            )
+        else:
+            self._load_text_only(path)
+        from eval_anything.models.weights_identity import weights_identity
+
+        digest = json.dumps(weights_identity(str(self.path)), sort_keys=True)
+        self.digest = hashlib.sha256(digest.encode()).hexdigest()
+
+    def _load_text_only(self, path: str) -> None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
         self.model = AutoModelForSequenceClassification.from_pretrained(self.path).eval()
         if self.model.config.num_labels != 1:
@@ -79,12 +102,10 @@ class RewardModelJudge(Judge):
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model.config.pad_token_id = self.tokenizer.pad_token_id
-        from eval_anything.models.weights_identity import weights_identity
-
-        digest = json.dumps(weights_identity(str(self.path)), sort_keys=True)
-        self.digest = hashlib.sha256(digest.encode()).hexdigest()
 
     def identity(self) -> str:
+        if self.multimodal is not None:
+            return f"reward:{self.path.name}:{self.digest[:12]},multimodal"
         suffix = ",describe_media" if self.describe_media else ""
         return f"reward:{self.path.name}:{self.digest[:12]}{suffix}"
 
@@ -106,6 +127,9 @@ class RewardModelJudge(Judge):
         for i, it in enumerate(items):
             if it.kind != "synergy":
                 results[i] = unsupported(self, it)
+                continue
+            if self.multimodal is not None:
+                results[i] = self.multimodal.judge_item(it)
                 continue
             descs = it.metadata.get("descriptions") if self.describe_media else None
             text = reward_input(it.prompt, str(it.metadata.get("pair")), it.response, descs)
