@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,76 @@ def test_lock_of_a_killed_holder_is_stale(tmp_path: Path) -> None:
     assert (folder / LOCK_FILE).exists()
     with FolderLock(folder):
         assert f'"pid": {os.getpid()}' in (folder / LOCK_FILE).read_text()
+
+
+# ---------------------------------------------------------------- whole runs, real processes
+
+TASK = (
+    "task: lock_qa\nsource: {jsonl: data.jsonl}\nloader: {name: qa}\n"
+    "scorers: [{name: exact_match}]\n"
+)
+
+
+def _task_folder(root: Path, n: int = 12) -> Path:
+    folder = root / "tasks"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "task.yaml").write_text(TASK)
+    (folder / "data.jsonl").write_text(
+        "".join(f'{{"id": "q{i}", "question": "question {i}", "answer": "a"}}\n' for i in range(n))
+    )
+    return folder
+
+
+def _start_run(root: Path, answer: str, out: Path, delay: float) -> subprocess.Popen[str]:
+    exe = Path(sys.executable).parent / "eval-anything"
+    return subprocess.Popen(
+        [str(exe), "run", "--model", "scripted", "--model-args",
+         f"default={answer},name={answer},delay={delay}", "--tasks", "lock_qa",
+         "--include-path", str(root / "tasks"), "--output-dir", str(out), "--no-cache",
+         "--quiet", "--batch-size", "2"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_runs_into_one_folder_never_mix(tmp_path: Path, attempt: int) -> None:
+    from eval_anything.results import read_results, read_sample_records
+
+    _task_folder(tmp_path)
+    out = tmp_path / "run"
+    procs = [_start_run(tmp_path, name, out, 0.3) for name in ("model-a", "model-b")]
+    done = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    codes = sorted(code for code, _, _ in done)
+    assert codes == [0, 2], done
+    refused = next(err for code, _, err in done if code == 2)
+    # refused by the lock while the other writes, or (if the other was already done) by run.json
+    assert ("in use by pid" in refused or "different model" in refused), refused
+    assert str(out) in refused and "Traceback" not in refused
+    results = read_results(out)
+    winner = results.spec.model_args["default"]
+    records = read_sample_records(out, "lock_qa")
+    assert len(records) == 12
+    assert {r.output[0].text for r in records} == {winner}  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill(tmp_path: Path) -> None:
+    from eval_anything.results import read_results, read_sample_records, samples_path
+
+    _task_folder(tmp_path, n=40)
+    out = tmp_path / "run"
+    proc = _start_run(tmp_path, "model-a", out, 0.2)
+    log = samples_path(out, "lock_qa")
+    while not (log.exists() and log.read_text().count("\n") >= 4):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (out / LOCK_FILE).exists()  # left behind by the killed holder
+    again = _start_run(tmp_path, "model-a", out, 0.0)
+    code = again.wait(timeout=300)
+    assert code == 0, again.communicate()
+    assert read_results(out).tasks["lock_qa"].n == 40
+    assert len(read_sample_records(out, "lock_qa")) == 40
+    assert not (out / LOCK_FILE).exists()
