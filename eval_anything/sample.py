@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,14 @@ class Sample(BaseModel):
         return h.hexdigest()
 
     def absolutize(self, base_dir: Path) -> Sample:
-        """Resolve relative media paths against ``base_dir`` (the dataset's folder)."""
+        """Resolve relative media paths against ``base_dir`` (the dataset's folder); the loader
+        then checks that they stay inside it (symlinks resolved)."""
         parts = []
         for p in self.input:
             path = getattr(p, "path", None)
             if path is not None and not Path(path).is_absolute():
-                p = p.model_copy(update={"path": str((base_dir / path).resolve())})
+                # lexical: a symlink keeps its name, so errors show the path the row gave
+                absolute = os.path.normpath(Path(base_dir).absolute() / path)
+                p = p.model_copy(update={"path": absolute})
             parts.append(p)
         return self.model_copy(update={"input": parts})

@@ -18,15 +18,18 @@ def push_command(
 ) -> None:
     """Store runs on the leaderboard (idempotent: pushing a run again replaces it)."""
     from eval_anything.cli.common import user_errors
-    from eval_anything.results import read_results
-    from eval_anything.store import open_store, push
+    from eval_anything.results import read_results, read_sample_records
+    from eval_anything.store import ingest, open_store
 
     with user_errors():  # an unreadable run (file and line named) or store: nothing is pushed
+        runs = []
         for run_dir in run_dirs:
-            read_results(run_dir)
+            results = read_results(run_dir)
+            records = {t: read_sample_records(run_dir, t) for t in results.tasks}
+            runs.append((run_dir, results, records))
         with open_store(store) as opened:
-            for run_dir in run_dirs:
-                run_id = push(run_dir, store=opened)
+            for run_dir, results, records in runs:
+                run_id = ingest(opened, results, records, run_dir)
                 typer.echo(f"pushed {run_id} from {run_dir} to {opened!r}")
 
 
