@@ -455,3 +455,27 @@ def test_permission_denied_is_one_line(tmp_path: Path) -> None:
     finally:
         locked.chmod(0o700)
     _check(result, EXIT_ENVIRONMENT, ("permission denied",))
+
+
+def test_store_copies_only_media_that_pass(good_run: Path, tmp_path: Path) -> None:
+    """An edited sample log cannot carry files from outside into the store: an output path that
+    leaves the run folder, and an input that does not decode as the media it claims, are kept
+    as references only; a real image inside the run folder is copied."""
+    import sqlite3
+
+    run = tmp_path / "run"
+    shutil.copytree(good_run, run)
+    png(run / "media" / "corpus" / "ok.png")
+    png(tmp_path / "outside.png")
+    log = run / "samples" / "corpus.jsonl"
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records[0]["input"] = [{"type": "video", "path": "/etc/passwd"}]
+    records[1]["output"] = [{"type": "image", "path": "../outside.png"}]
+    records[2]["output"] = [{"type": "image", "path": "media/corpus/ok.png"}]
+    log.write_text("".join(json.dumps(r) + "\n" for r in records))
+    store = tmp_path / "store.sqlite"
+    result = CliRunner().invoke(app, ["push", str(run), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(store) as db:
+        paths = [p for (p,) in db.execute("SELECT path FROM run_media")]
+    assert paths == ["media/corpus/ok.png"]
