@@ -20,6 +20,7 @@ A frame folder (image files sorted by name) has no timestamps of its own: it pla
 
 from __future__ import annotations
 
+import bisect
 import io
 import math
 from collections.abc import Iterator, Sequence
@@ -259,21 +260,42 @@ def frame_indices(
     return idx
 
 
+def _keyframe_times(stream: Any) -> list[float]:
+    """Keyframe times (s) from the container's index (MP4/MOV carry one; empty when unknown)."""
+    entries = getattr(stream, "index_entries", None)
+    if entries is None or stream.time_base is None:
+        return []
+    tb = float(stream.time_base)
+    return sorted(e.timestamp * tb for e in entries if e.is_keyframe)
+
+
+def _should_seek(t: float, cur_time: float, keyframes: list[float], started: bool) -> bool:
+    """Seek only when a keyframe lies between the decoder's position and ``t`` (decoding on is
+    cheaper than restarting the group of pictures); without an index, when ``t`` is more than
+    :data:`SEEK_AHEAD_S` ahead."""
+    if t <= SEEK_AHEAD_S and not started:
+        return False
+    if keyframes:
+        k = bisect.bisect_right(keyframes, t) - 1
+        return k >= 0 and keyframes[k] > cur_time
+    return not started or t - cur_time > SEEK_AHEAD_S
+
+
 def _decode_at(
     container: Any, stream: Any, times: Sequence[float], tol: float, name: str
 ) -> Iterator[Any]:
-    """Yield, for each target time (ascending), the frame on screen at that time, seeking ahead
-    when the target is more than :data:`SEEK_AHEAD_S` past the last decoded frame. Only one
-    decoded frame is alive at a time; the caller keeps what it converts."""
+    """Yield, for each target time (ascending), the frame on screen at that time, seeking to the
+    keyframe before it when that skips frames (see :func:`_should_seek`). Only one decoded frame
+    is alive at a time; the caller keeps what it converts."""
     av = _av()
     can_seek = container.format.name not in {"gif"} and stream.time_base is not None
+    keyframes = _keyframe_times(stream) if can_seek else []
     frames: Iterator[Any] | None = None
     cur: Any = None
     cur_time = -math.inf
     try:
         for t in times:
-            far = frames is None or t - cur_time > SEEK_AHEAD_S
-            if far and can_seek and t > SEEK_AHEAD_S:
+            if can_seek and _should_seek(t + tol, cur_time, keyframes, frames is not None):
                 container.seek(
                     int(t / stream.time_base), stream=stream, backward=True, any_frame=False
                 )
