@@ -232,6 +232,10 @@ def evaluate(
     )
     catalog = load_catalog(include_paths)
     planned, groups, lm_eval_tasks = plan_tasks(spec, catalog)
+    if lm_eval_tasks:  # lm_eval: tasks load (or fail, exit 2) before the model or any file
+        from eval_anything.integrations.lm_eval_tasks import prepare_lm_eval_tasks
+
+        prepare_lm_eval_tasks(lm_eval_tasks, spec)
     run_dir = run_dir_for(output_dir, model)
 
     # everything that can fail on the user's input fails here, before the run folder exists

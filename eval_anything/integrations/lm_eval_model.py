@@ -19,6 +19,7 @@ computes the shared context once).
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +36,7 @@ from eval_anything.models.base import (
     ModelAdapter,
 )
 
+log = logging.getLogger(__name__)
 LM_EVAL_MODEL_NAME = "eval-anything"
 DEFAULT_MAX_GEN_TOKS = 256  # lm-eval's default for generate_until
 CHUNK = 64  # requests per adapter call: bounds memory, lets lm-eval show progress
@@ -57,9 +59,25 @@ def build_adapter_for_lm_eval(
     args = dict(adapter_args)
     if isinstance(batch_size, int) and "batch_size" not in args and _accepts(cls, "batch_size"):
         args["batch_size"] = batch_size
+    device = usable_device(device)
     if device is not None and "device" not in args and _accepts(cls, "device"):
         args["device"] = device
     return build_adapter(adapter, args)
+
+
+def usable_device(device: Any) -> Any:
+    """lm-eval's ``--device`` defaults to ``cuda:0`` even on a machine without CUDA, where
+    moving the model there fails ("Found no NVIDIA driver"). Without CUDA a CUDA device is
+    dropped (with a warning) and the adapter picks the device, as ``eval-anything run`` does."""
+    if not (isinstance(device, str) and device.startswith("cuda")):
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return device
+    log.warning("--device %s: CUDA is not available on this machine; the adapter picks the "
+                "device (the CPU)", device)
+    return None
 
 
 @register_model(LM_EVAL_MODEL_NAME)

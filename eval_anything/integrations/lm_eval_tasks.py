@@ -30,6 +30,7 @@ from typing import Any
 
 from eval_anything.catalog import LM_EVAL_PREFIX
 from eval_anything.content import TextPart
+from eval_anything.errors import UserError
 from eval_anything.models.base import ModelAdapter
 from eval_anything.results import (
     RunSpec,
@@ -65,9 +66,9 @@ def run_lm_eval_task(
 
     lm_name = name.removeprefix(LM_EVAL_PREFIX)
     full_name = LM_EVAL_PREFIX + lm_name
-    extra = getattr(spec, "lm_eval_include_paths", None) or ()
-    paths = [str(p) for p in (*include_paths, *extra)]
-    manager, loaded = load_lm_eval_task(lm_name, paths)
+    paths = _include_paths(spec, include_paths)
+    prepared = _PREPARED.pop((lm_name, tuple(paths)), None)
+    manager, loaded = prepared or checked_load(lm_name, paths, spec)
     leaves: dict[str, Any] = loaded["tasks"]
     is_group = lm_name not in leaves
     fp = lm_eval_fingerprint(leaves, spec.limit)
@@ -117,6 +118,65 @@ def run_lm_eval_task(
     )
 
 
+class LmEvalTaskError(UserError):
+    """An ``lm_eval:`` task that lm-eval cannot load (unknown name, a dataset it cannot read,
+    a broken task YAML): raised while planning, before any model is loaded or file written."""
+
+
+# tasks loaded by prepare_lm_eval_tasks, handed to run_lm_eval_task (loading twice costs seconds)
+_PREPARED: dict[tuple[str, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
+
+
+def _include_paths(spec: RunSpec, include_paths: Sequence[Path | str] = ()) -> list[str]:
+    extra = getattr(spec, "lm_eval_include_paths", None) or ()
+    return [str(p) for p in (*include_paths, *extra)]
+
+
+def prepare_lm_eval_tasks(
+    names: Sequence[str], spec: RunSpec, include_paths: Sequence[Path | str] = ()
+) -> None:
+    """Load and check every ``lm_eval:`` task of a run before the model is loaded: the name,
+    its documents and (with ``--shard``) the shard's share of them. Raises LmEvalTaskError
+    naming the task; keeps what it loaded for :func:`run_lm_eval_task`."""
+    paths = _include_paths(spec, include_paths)
+    for name in names:
+        lm_name = name.removeprefix(LM_EVAL_PREFIX)
+        _PREPARED[(lm_name, tuple(paths))] = checked_load(lm_name, paths, spec)
+
+
+def checked_load(lm_name: str, paths: list[str], spec: RunSpec) -> tuple[Any, dict[str, Any]]:
+    """:func:`load_lm_eval_task` with every failure as one LmEvalTaskError line."""
+    where = f"--tasks {LM_EVAL_PREFIX}{lm_name}"
+    try:
+        manager, loaded = load_lm_eval_task(lm_name, paths)
+        leaves = loaded["tasks"]
+        for task in leaves.values():
+            len(task.eval_docs)  # lm-eval reads the documents lazily for some tasks
+    except LmEvalTaskError:
+        raise
+    except Exception as e:  # lm-eval and datasets raise many types for one cause
+        raise LmEvalTaskError(f"{where}: lm-eval cannot load it: {_one_line(e)}{_hint(e)}") from e
+    try:
+        shard_selection(leaves, spec.limit, spec.shard, lm_name)
+    except ValueError as e:
+        raise LmEvalTaskError(str(e)) from None
+    return manager, loaded
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{type(e).__name__}: {first}" if first else type(e).__name__
+
+
+def _hint(e: BaseException) -> str:
+    text = str(e)
+    if "Offline" in text or "Couldn't reach" in text or isinstance(e, ConnectionError):
+        return (" (the dataset is not in the local Hugging Face cache and the hub cannot be "
+                "reached: download it once with network access, or unset HF_DATASETS_OFFLINE)")
+    return " (check the task's YAML and its dataset; a local task's folder: --lm-eval-include-path)"
+
+
 def _value(record: SampleRecord, score: str) -> float | None:
     rec = record.scores.get(score)
     return None if rec is None else rec.value
@@ -138,9 +198,9 @@ def load_lm_eval_task(name: str, include_paths: list[str]) -> tuple[Any, dict[st
     if name not in manager.all_tasks:
         close = [t for t in manager.all_tasks if name in t][:5]
         hint = f" (similar: {', '.join(close)})" if close else ""
-        raise KeyError(
+        raise LmEvalTaskError(
             f"--tasks {LM_EVAL_PREFIX}{name}: lm-eval has no task or group {name!r}{hint}; "
-            "for a local task pass its folder as an lm-eval include path"
+            "for a local task pass its folder with --lm-eval-include-path"
         )
     return manager, manager.load([name])
 
