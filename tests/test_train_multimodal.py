@@ -7,9 +7,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from tiny_media import FIELD, KINDS, build_model, preference_rows, write_media
+from tiny_media import (
+    FIELD,
+    KINDS,
+    build_model,
+    feedback_rows,
+    preference_rows,
+    write_media,
+    write_task,
+)
 from typer.testing import CliRunner
 
 from eval_anything.cli import app
@@ -108,3 +117,69 @@ def test_sft_and_dpo_train_on_media_rows(tmp_path: Path, models: dict[str, Path]
         assert len(losses) == 2 and all(v == v for v in losses)
         run = json.loads((tmp_path / algorithm / "training_run.json").read_text())
         assert run["training_run_id"].startswith(algorithm)
+
+
+class RecordingCritic:
+    """A scripted critic (as in test_llf) that keeps the modalities of each request it gets."""
+
+    def __new__(cls) -> Any:
+        from eval_anything.models.scripted import ScriptedModel
+
+        class _Recording(ScriptedModel):
+            seen: list[list[str]] = []
+
+            def generate(self, requests: list[Any]) -> list[Any]:
+                self.seen.extend([[p.type for p in r.parts] for r in requests])
+                return super().generate(requests)
+
+        return _Recording(default="Name the colour you see first.")
+
+
+def _ledger(output_dir: Path) -> list[dict[str, Any]]:
+    data = json.loads((output_dir / "autoscore" / "ledger.json").read_text())
+    return list(data["checkpoints"].values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+def test_sft_dpo_and_llf_checkpoints_are_scored_on_a_matching_task_and_pushed(
+    tmp_path: Path, models: dict[str, Path], kind: str
+) -> None:
+    from eval_anything.trainers.config import load_train_config
+    from eval_anything.trainers.llf import train_llf
+
+    task = write_task(tmp_path / "tasks", kind)
+    store = tmp_path / "store.sqlite"
+    pairs = preference_rows(tmp_path / "data", kind)
+    scoring = ["--tasks", task, "--include-path", str(tmp_path / "tasks"), "--store", str(store)]
+    for algorithm in ("sft", "dpo"):
+        out = tmp_path / algorithm
+        result = CliRunner().invoke(app, [
+            "train", algorithm, "--model", str(models[kind]), "--data", str(pairs),
+            "--output-dir", str(out), "--max-steps", "2", "--save-steps", "2",
+            "--batch-size", "2", "--precision", "fp32", *scoring,
+        ])
+        assert result.exit_code == 0, result.output
+        (entry,) = _ledger(out)
+        assert entry["status"] == "scored" and entry["pushed_run_id"], entry
+        assert f"{task}/exact_match" in entry["metrics"]
+
+    critic = RecordingCritic()
+    cfg = load_train_config(None, "llf", {
+        "model.path": str(models[kind]), "data.train": str(feedback_rows(tmp_path / "fb", kind)),
+        "training.output_dir": str(tmp_path / "llf"), "training.max_steps": 2,
+        "training.save_steps": 2, "training.per_device_train_batch_size": 2,
+        "training.precision": "fp32", "llf.critic": "scripted:", "llf.batch_size": 4,
+        "llf.sample": {"max_new_tokens": 6, "temperature": 1.0, "seed": 0},
+        "llf.refine": {"max_new_tokens": 6, "temperature": 1.0, "seed": 1},
+        "autoscore.tasks": [task], "autoscore.include_paths": [str(tmp_path / "tasks")],
+        "autoscore.store": str(store),
+    })
+    done = train_llf(cfg, critic=critic)
+    assert critic.seen and all(kinds == [kind, "text"] for kinds in critic.seen)
+    pairs_written = [json.loads(line) for line in
+                     (tmp_path / "llf" / "llf" / "pairs.jsonl").read_text().splitlines()]
+    assert pairs_written and all(p["media"][0]["field"] == FIELD[kind] for p in pairs_written)
+    assert done.train is not None and done.train.global_step == 2
+    (scored,) = done.train.scored
+    assert scored.status == "scored" and scored.pushed_run_id

@@ -31,6 +31,8 @@ def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
         "model.path": opts["model"],
         "data.train": opts["data"],
         "data.format": opts["data_format"],
+        "data.preference_field": opts["preference_field"],
+        "data.media_root": opts["media_root"],
         "training.output_dir": str(opts["output_dir"]) if opts["output_dir"] else None,
         "training.max_steps": opts["max_steps"],
         "training.save_steps": opts["save_steps"],
@@ -107,9 +109,19 @@ def _command(algorithm: str) -> Any:
         model: Annotated[
             str | None, typer.Option(help="Model folder, hub id or 'smollm2'.")
         ] = None,
-        data: Annotated[str | None, typer.Option(help="Training rows (JSONL/JSON).")] = None,
+        data: Annotated[
+            str | None,
+            typer.Option(help="Training rows: JSONL, JSON, Parquet, or a datasets folder."),
+        ] = None,
         data_format: Annotated[
             str | None, typer.Option("--format", help="Data format (default auto).")
+        ] = None,
+        preference_field: Annotated[
+            str | None,
+            typer.Option(help="Field deciding chosen/rejected (e.g. safer_response_id)."),
+        ] = None,
+        media_root: Annotated[
+            str | None, typer.Option(help="Folder relative media paths are read from.")
         ] = None,
         output_dir: Annotated[Path | None, typer.Option(help="Checkpoints go here.")] = None,
         max_steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
