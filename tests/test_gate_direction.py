@@ -47,3 +47,13 @@ def test_bundled_tasks_declare_their_direction() -> None:
     directions = declared_directions()
     for task in ("amu", "amg_modality_selection", "mini_amu", "starter_mc", "eval-anything"):
         assert directions[task] is True
+
+
+def test_every_bundled_task_declares_a_scale_outside_its_fingerprint() -> None:
+    from eval_anything.catalog import load_catalog
+
+    catalog = load_catalog()
+    assert all(spec.scale is not None for spec in catalog.tasks.values())
+    amu = catalog.tasks["amu"]
+    assert amu.scale is not None and amu.scale.label() == "1-10"
+    assert amu.model_copy(update={"scale": None}).spec_hash() == amu.spec_hash()
