@@ -6,11 +6,23 @@ It answers from a table (last user text -> answer; default ``echo: <text>``), re
 request it received (headers and JSON body), counts requests in flight at once, and replays
 planned failures per prompt (``plan(text, Step(status=429, headers=...), ...)``): each attempt
 with that prompt consumes the next step, and once the plan is used up the prompt is answered.
+
+Fixed-latency mode (``latency=0.2``): every reply leaves the server 0.2 s after its request
+arrived, however many are in flight, like a server whose capacity is never the limit; the
+throughput benchmark measures clients against it. Run standalone (a process of its own, so it
+shares no interpreter lock with the client measured):
+
+    python tests/fake_openai_server.py --latency 0.2 --answer "Rating: [[7]]"
+
+prints ``BASE_URL http://127.0.0.1:PORT/v1`` and serves until killed.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -62,18 +74,24 @@ class FakeOpenAIServer:
         hold_first: int = 0,
         hold_timeout: float = 5.0,
         required_key: str | None = None,
+        latency: float = 0.0,
+        default_answer: str | None = None,
     ) -> None:
         self.answers = dict(answers or {})
         self.delay = delay
+        self.latency = latency
+        self.default_answer = default_answer
         self.hold_first = hold_first
         self.hold_timeout = hold_timeout
         self.required_key = required_key
+        self.port = 0
         self.received: list[dict[str, Any]] = []
         self.attempts: Counter[str] = Counter()
         self.in_flight = 0
         self.max_in_flight = 0
         self._plans: dict[str, list[Step]] = {}
         self._arrived = 0
+        self._released = False
         self._cond = threading.Condition()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -92,7 +110,7 @@ class FakeOpenAIServer:
 
     def start(self) -> FakeOpenAIServer:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)  # port 0: a free port
+        self._httpd = _Server(("127.0.0.1", self.port), handler)  # port 0: a free port
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
@@ -114,6 +132,7 @@ class FakeOpenAIServer:
 
     def handle(self, headers: dict[str, str], body: dict[str, Any]) -> tuple[Step, dict | None]:
         """Record the request, wait as planned, and decide the reply."""
+        arrived = time.perf_counter()
         prompt = last_user_text(body)
         with self._cond:
             self.received.append({"headers": headers, "body": body})
@@ -124,14 +143,16 @@ class FakeOpenAIServer:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self._arrived += 1
             held = self._arrived <= self.hold_first
+            if self.in_flight >= self.hold_first:
+                self._released = True  # the first to wake must not see in_flight drop again
             self._cond.notify_all()
         try:
             if held:  # the first N requests wait until N are in flight together
                 with self._cond:
-                    self._cond.wait_for(
-                        lambda: self.in_flight >= self.hold_first, timeout=self.hold_timeout
-                    )
+                    self._cond.wait_for(lambda: self._released, timeout=self.hold_timeout)
             time.sleep(self.delay + step.hang)
+            if self.latency:  # the reply leaves `latency` after the request arrived
+                time.sleep(max(0.0, arrived + self.latency - time.perf_counter()))
             if self.required_key and headers.get("authorization") != f"Bearer {self.required_key}":
                 return Step(status=401, message="Incorrect API key provided"), None
             if step.status != 200:
@@ -143,7 +164,7 @@ class FakeOpenAIServer:
                 self._cond.notify_all()
 
     def completion(self, body: dict[str, Any], prompt: str) -> dict[str, Any]:
-        answer = self.answers.get(prompt, f"echo: {prompt}")
+        answer = self.answers.get(prompt, self.default_answer or f"echo: {prompt}")
         return {
             "id": f"chatcmpl-{len(self.received)}",
             "object": "chat.completion",
@@ -162,6 +183,12 @@ class FakeOpenAIServer:
                 "total_tokens": words_in(body) + len(answer.split()),
             },
         }
+
+
+class _Server(ThreadingHTTPServer):
+    # the standard backlog (5) drops connections when hundreds open at once, and a dropped
+    # SYN costs the client a one-second retransmit: real servers listen with a long queue
+    request_queue_size = 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -201,3 +228,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(out)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test): nothing to answer
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve in the foreground (see the module doc) until SIGTERM or Ctrl-C."""
+    ap = argparse.ArgumentParser(description="A fixed-latency OpenAI-compatible chat server.")
+    ap.add_argument("--latency", type=float, default=0.2, help="seconds per reply")
+    ap.add_argument("--answer", default=None, help="answer to every prompt (default: echo)")
+    ap.add_argument("--port", type=int, default=0, help="0: a free port")
+    args = ap.parse_args(argv)
+    srv = FakeOpenAIServer(latency=args.latency, default_answer=args.answer)
+    srv.port = args.port
+    srv.start()
+    print(f"BASE_URL {srv.base_url}", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    srv.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from eval_anything import registry
 from eval_anything.errors import UserError
+from eval_anything.models.base import RequestFlow
 
 # What a scorer may ask a judge to do (JudgeItem.kind):
 #   amu        rate an answer 1-10 against human references and keywords (by evaluation dimension)
@@ -78,6 +79,13 @@ class Judge(ABC):
     def judge(self, items: list[JudgeItem]) -> list[Judgment]:
         """One Judgment per item, in order. Items of a kind the judge lacks are unscored."""
         raise NotImplementedError(f"judge {self.identity()} does not rate items")
+
+    def request_flow(self, batch_size: int) -> RequestFlow:
+        """How the runner should hand this judge its items (see ``eval_anything/request_flow``):
+        by default batches on one thread, as a judge computed in this process wants. A judge
+        over a served model returns a concurrent flow and must then accept calls from several
+        threads at once."""
+        return RequestFlow.batches(batch_size)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -32,7 +32,13 @@ from eval_anything.content import TextPart
 from eval_anything.judges import templates as T
 from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
 from eval_anything.judges.parsing import parse_choice_letter, parse_preference, parse_rating
-from eval_anything.models.base import GenerateRequest, GenerationConfig, Message, ModelAdapter
+from eval_anything.models.base import (
+    GenerateRequest,
+    GenerationConfig,
+    Message,
+    ModelAdapter,
+    RequestFlow,
+)
 from eval_anything.models.base import parse_model_args as _parse_args
 from eval_anything.scoring.tifa import split_choices, tifa_score
 
@@ -85,6 +91,14 @@ class LLMJudge(Judge):
 
     def template_hash(self) -> str:
         return T.templates_hash()
+
+    def request_flow(self, batch_size: int) -> RequestFlow:
+        """The flow of the model behind the judge: a served judge is called from several
+        threads (its adapter keeps its own concurrency limit across them), a local one gets
+        batches. Likelihood mode always batches (it needs a local model)."""
+        if self.mode == "likelihood":
+            return RequestFlow.batches(batch_size)
+        return self.adapter.request_flow(batch_size)
 
     def supports(self, kind: str) -> bool:
         seen = set(self.adapter.input_modalities)

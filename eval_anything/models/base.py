@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -127,6 +128,46 @@ class LoglikelihoodOutput(BaseModel):
     n_tokens: list[int] = Field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RequestFlow:
+    """How an adapter wants its requests handed to it (the runner's scheduling follows it, see
+    ``eval_anything/request_flow.py``).
+
+    - ``batches``: ``size`` requests per call, one call at a time, similar lengths together (a
+      local model on this machine: padding is cheap, two calls at once would only contend);
+    - ``concurrent``: one request per call and up to ``in_flight`` calls at once from several
+      threads, a new one starting as soon as one finishes (a served model: the work happens on
+      the server, whose throughput grows with the requests it holds);
+    - ``chunks``: many requests per call (``size``; None: the whole task), one call at a time (an
+      engine with its own scheduler, such as vLLM, batches best what it sees at once).
+    """
+
+    kind: Literal["batches", "concurrent", "chunks"]
+    size: int | None  # requests per call; None: all of them in one call
+    in_flight: int = 1  # calls at once
+
+    @classmethod
+    def batches(cls, size: int) -> RequestFlow:
+        if size < 1:
+            raise ValueError(f"--batch-size {size}: must be >= 1")
+        return cls(kind="batches", size=int(size))
+
+    @classmethod
+    def concurrent(cls, limit: int) -> RequestFlow:
+        if limit < 1:
+            raise ValueError(f"max_concurrency={limit}: must be >= 1")
+        return cls(kind="concurrent", size=1, in_flight=int(limit))
+
+    @classmethod
+    def chunks(cls, size: int | None) -> RequestFlow:
+        return cls(kind="chunks", size=None if not size else max(int(size), 1))
+
+    @property
+    def is_concurrent(self) -> bool:
+        """Calls may overlap (and come from several threads)."""
+        return self.kind == "concurrent"
+
+
 class ModelAdapter(ABC):
     """Base class of every adapter (``@register("model", name)``)."""
 
@@ -151,6 +192,11 @@ class ModelAdapter(ABC):
         return hashlib.sha256(
             json.dumps(self.identity(), sort_keys=True, default=str).encode()
         ).hexdigest()
+
+    def request_flow(self, batch_size: int) -> RequestFlow:
+        """How this adapter wants its requests. The default suits a model computed in this
+        process: length-sorted batches of ``batch_size`` (``--batch-size``), one at a time."""
+        return RequestFlow.batches(batch_size)
 
     @abstractmethod
     def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]: ...

@@ -15,6 +15,8 @@ log-probabilities), tested on CPUs without vLLM.
   ``hf`` adapter and lm-eval's hf backend do, so the three score the same tokens.
 - Parallelism: ``tensor_parallel_size`` and ``pipeline_parallel_size`` go to the engine (Ray
   spans nodes when vLLM is set up for it); every other keyword goes to ``vllm.LLM`` as is.
+- Request flow: the runner hands the engine ``chunk_size`` requests per call (default 1024;
+  0: a task's every request at once), not ``--batch-size``, so its scheduler has work to batch.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from eval_anything.models.base import (
     Message,
     ModelAdapter,
     ModelOutput,
+    RequestFlow,
 )
 from eval_anything.models.weights_identity import weights_identity
 from eval_anything.registry import register
@@ -149,9 +152,11 @@ class VLLMModel(ModelAdapter):
         trust_remote_code: bool = False,
         name: str | None = None,
         engine: Any = None,
+        chunk_size: int | None = 1024,
         **extra: Any,
     ) -> None:
         self.pretrained = pretrained
+        self.chunk_size = chunk_size
         self.max_frames = max_frames
         self.use_chat_template = chat_template
         self.add_bos_token = extra.pop("add_bos_token", None)
@@ -234,6 +239,13 @@ class VLLMModel(ModelAdapter):
         return {"prompt_token_ids": self.encode(text, add_special_tokens=special)}
 
     # ------------------------------------------------------------------ requests
+
+    def request_flow(self, batch_size: int) -> RequestFlow:
+        """Chunks of ``chunk_size`` requests per call (0 or None: the whole task), whatever
+        ``--batch-size`` says: vLLM's scheduler batches what it is given, so eight prompts a
+        call would starve it. A chunk is also what a kill can lose: its records are written
+        when it returns."""
+        return RequestFlow.chunks(self.chunk_size)
 
     def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
         if not requests:

@@ -1,0 +1,208 @@
+"""Served-model throughput: ``eval-anything run`` against the ideal and a raw client.
+
+    python benchmarks/served_throughput.py [--requests 500] [--concurrency 8 64 256]
+        [--latency 0.2] [--repeats 3] [--json served_throughput.json]
+
+A local OpenAI-compatible server (``tests/fake_openai_server.py`` in a process of its own)
+answers every request exactly ``--latency`` seconds after it arrived, whatever the load, so the
+only limits are the client's. For each concurrency C, with and without a judge (the same
+server, bound with ``--judge judge=openai:...,max_concurrency=C``), three things are timed:
+
+- ours: ``eval-anything run --model openai --model-args ...,max_concurrency=C`` on a task of
+  ``--requests`` generated items, default ``--batch-size``, no cache (the whole command: wall);
+  ``requests`` is the task's own time from ``results.json`` (the request phase, no start-up);
+- start-up: the same command on one item, minus that item's latency (imports, planning, the
+  run folder and the results file);
+- raw: an asyncio + httpx client sending the same requests at the same concurrency (a second
+  semaphore and client for the judge request that follows each answer);
+- ideal: ``ceil(N / C) x latency`` (waves of C requests); with a judge one more wave, since the
+  last answers still need their verdicts.
+
+Medians over ``--repeats``. Prints a Markdown table; ``--json`` writes the figures too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSWER = "Rating: [[7]]"  # a valid verdict, so the same server serves the model and the judge
+
+TASK_YAML = """task: {name}
+version: "1"
+description: served-throughput benchmark items
+source: {{jsonl: items.jsonl}}
+loader: {{name: qa}}
+prompt:
+  template: "{{{{ text }}}}"
+generation: {{max_new_tokens: 16, temperature: 0.0}}
+scorers:
+  - {scorer}
+input_modalities: [text]
+output_modalities: [text]
+"""
+
+
+def write_tasks(folder: Path, n: int) -> None:
+    """Two tasks over the same ``n`` distinct questions: one without a judge, one with."""
+    rows = [{"id": f"q{i:05d}", "question": f"What is {i} + {i}?", "answer": str(2 * i)}
+            for i in range(n)]
+    (folder / "items.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    plain = "{name: exact_match, args: {regex: '-?\\\\d+'}}"
+    judged = "{name: instruction_following, args: {modality: text}}"
+    (folder / "bench_plain.yaml").write_text(TASK_YAML.format(name="bench_plain", scorer=plain))
+    (folder / "bench_judged.yaml").write_text(
+        TASK_YAML.format(name="bench_judged", scorer=judged)
+    )
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "fake_openai_server.py"),
+         "--latency", str(latency), "--answer", ANSWER],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("BASE_URL "):
+        proc.kill()
+        raise RuntimeError(f"fake server did not start: {line!r}")
+    return proc, line.split()[1]
+
+
+def ours(base_url: str, tasks_dir: Path, work: Path, conc: int, judged: bool,
+         limit: int) -> tuple[float, float]:
+    """(command wall seconds, the task's own seconds from results.json)."""
+    task = "bench_judged" if judged else "bench_plain"
+    out = Path(tempfile.mkdtemp(dir=work))
+    cmd = [
+        sys.executable, "-c", "from eval_anything.cli import app; app()", "run",
+        "--model", "openai",
+        "--model-args", f"base_url={base_url},model=m,max_concurrency={conc}",
+        "--tasks", task, "--include-path", str(tasks_dir), "--limit", str(limit),
+        "--no-cache", "--quiet", "--output-dir", str(out / "run"),
+    ]
+    if judged:
+        cmd += ["--judge", f"judge=openai:m,base_url={base_url},max_concurrency={conc}"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           "EVAL_ANYTHING_CACHE_DIR": str(work / "cache")}
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    results = json.loads((out / "run" / "results.json").read_text())
+    n = results["tasks"][task]["n"]
+    if n != limit:
+        raise RuntimeError(f"run wrote {n} records, expected {limit}")
+    return wall, float(results["timings"][task])
+
+
+async def raw_client(base_url: str, n: int, conc: int, judged: bool) -> float:
+    """The same requests from a bare asyncio + httpx client: the floor of any Python client."""
+    import httpx
+
+    url = f"{base_url}/chat/completions"
+    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+    gen_gate, judge_gate = asyncio.Semaphore(conc), asyncio.Semaphore(conc)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as gen, \
+            httpx.AsyncClient(limits=limits, timeout=60) as judge:
+
+        async def one(i: int) -> None:
+            body = {"model": "m", "max_tokens": 16, "temperature": 0.0,
+                    "messages": [{"role": "user", "content": f"What is {i} + {i}?"}]}
+            async with gen_gate:
+                answer = (await gen.post(url, json=body)).json()
+            if judged:
+                text = answer["choices"][0]["message"]["content"]
+                verdict = {"model": "m", "max_tokens": 256, "temperature": 0.0,
+                           "messages": [{"role": "system", "content": "Rate it."},
+                                        {"role": "user", "content": text}]}
+                async with judge_gate:
+                    (await judge.post(url, json=verdict)).json()
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--requests", type=int, default=500)
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[8, 64, 256])
+    ap.add_argument("--latency", type=float, default=0.2)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="served_throughput-"))
+    tasks_dir = work / "tasks"
+    tasks_dir.mkdir()
+    write_tasks(tasks_dir, args.requests)
+    server, base_url = start_server(args.latency)
+    rows: list[dict[str, Any]] = []
+    try:
+        for judged in (False, True):
+            starts = [ours(base_url, tasks_dir, work, 8, judged, 1)[0]
+                      for _ in range(args.repeats)]
+            startup = statistics.median(starts) - args.latency * (2 if judged else 1)
+            for conc in args.concurrency:
+                walls, phases, raws = [], [], []
+                for _ in range(args.repeats):
+                    wall, phase = ours(base_url, tasks_dir, work, conc, judged, args.requests)
+                    walls.append(wall)
+                    phases.append(phase)
+                    raws.append(asyncio.run(raw_client(base_url, args.requests, conc, judged)))
+                waves = math.ceil(args.requests / conc) + (1 if judged else 0)
+                row = {
+                    "concurrency": conc, "judge": judged, "requests": args.requests,
+                    "ideal_s": round(waves * args.latency, 3),
+                    "startup_s": round(startup, 3),
+                    "ours_wall_s": round(statistics.median(walls), 3),
+                    "ours_requests_s": round(statistics.median(phases), 3),
+                    "raw_s": round(statistics.median(raws), 3),
+                }
+                row["requests_vs_raw"] = round(row["ours_requests_s"] / row["raw_s"], 3)
+                row["wall_vs_ideal_plus_startup"] = round(
+                    row["ours_wall_s"] / (row["ideal_s"] + startup), 3
+                )
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr, flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(table(rows, args.latency))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def table(rows: list[dict[str, Any]], latency: float) -> str:
+    lines = [
+        "| concurrency | judge | ideal (s) | start-up (s) | ours: run wall (s) | ours: "
+        "requests (s) | raw asyncio+httpx (s) | requests / raw | wall / (ideal + start-up) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['concurrency']} | {'yes' if r['judge'] else 'no'} | {r['ideal_s']:.2f} | "
+            f"{r['startup_s']:.2f} | {r['ours_wall_s']:.2f} | {r['ours_requests_s']:.2f} | "
+            f"{r['raw_s']:.2f} | {r['requests_vs_raw']:.2f} | "
+            f"{r['wall_vs_ideal_plus_startup']:.2f} |"
+        )
+    lines.append(f"\n{rows[0]['requests'] if rows else 0} requests, server latency {latency} s.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
