@@ -17,6 +17,7 @@ import streamlit as st
 from eval_anything.leaderboard import data
 
 FRAME_PREVIEW = 8
+_VIDEO_MIME = {".webm": "video/webm", ".mov": "video/quicktime", ".mkv": "video/x-matroska"}
 MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~"
 
 
@@ -73,8 +74,9 @@ def show_parts(parts: list[Any], url: str, run_id: str, run_dir: str | None) -> 
             st.image(blob)
         elif part.type == "audio":
             st.audio(blob, format=mime or "audio/wav")
-        else:
-            st.video(blob, format=mime or "video/mp4")
+        else:  # MP4 (H.264/VP9), WebM, MOV: the browser plays them
+            suffix = Path(part.path or "").suffix.lower()
+            st.video(blob, format=mime or _VIDEO_MIME.get(suffix, "video/mp4"))
 
 
 def show_scores(record: Any) -> None:
