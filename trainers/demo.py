@@ -30,6 +30,7 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback
 
+from eval_anything.errors import UserError
 from eval_anything.trainers.callback import AutoScoreCallback
 from eval_anything.trainers.checkpoint_scoring import CheckpointScorer, ScoreOutcome, ScoreSettings
 
@@ -156,9 +157,9 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Dem
     from eval_anything.trainers.sft import build_sft_trainer
 
     if settings.algorithm not in ("sft", "dpo"):
-        raise ValueError(f"option 'algorithm' is {settings.algorithm!r}; use 'sft' or 'dpo'")
+        raise UserError(f"option 'algorithm' is {settings.algorithm!r}; use 'sft' or 'dpo'")
     if settings.precision not in ("auto", "fp32", "bf16", "fp16"):
-        raise ValueError(f"option 'precision' is {settings.precision!r}; use auto, fp32, bf16 "
+        raise UserError(f"option 'precision' is {settings.precision!r}; use auto, fp32, bf16 "
                          "or fp16")
     started = time.perf_counter()
     phases: dict[str, float] = {}

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from eval_anything.errors import UserError
+
 PrecisionName = Literal["fp32", "bf16", "fp16"]
 _CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -79,13 +81,13 @@ def decide(requested: str, device: str, supports: dict[str, bool]) -> Precision:
         return Precision("fp32", device, "requested")
     if requested in ("bf16", "fp16"):
         if not supports.get(requested):
-            raise ValueError(
+            raise UserError(
                 f"field 'training.precision': {requested} was requested but {device} does not "
                 f"run {requested} natively (it would be emulated, several times slower); "
                 "use precision: auto or fp32"
             )
         return Precision(requested, device, "requested")  # type: ignore[arg-type]
-    raise ValueError(
+    raise UserError(
         f"field 'training.precision': {requested!r} is not one of auto, fp32, bf16, fp16"
     )
 
