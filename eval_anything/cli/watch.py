@@ -56,9 +56,10 @@ def watch_command(
     fail_on_error: Annotated[str | None, fail_on_error_option()] = None,
 ) -> None:
     """Score each new complete checkpoint once, in step order; restarts skip what was scored."""
+    from eval_anything import registry
     from eval_anything.cli.train import print_scored
     from eval_anything.judges.base import parse_judge_options
-    from eval_anything.models.base import parse_model_args
+    from eval_anything.model_args import split_model_args, typed_model_args
     from eval_anything.trainers.checkpoint_scoring import ScoreSettings, headline
     from eval_anything.trainers.watch import Watcher
 
@@ -78,7 +79,10 @@ def watch_command(
             raise UserError(f"CKPT_DIR {ckpt_dir}: no such folder")
         settings = ScoreSettings(
             tasks=[t.strip() for t in tasks.split(",") if t.strip()], model=model,
-            model_args=parse_model_args(model_args), limit=limit,
+            model_args=typed_model_args(
+                registry.get("model", model, where="--model"), split_model_args(model_args)
+            ),
+            limit=limit,
             include_paths=[str(p) for p in include_path or []],
             judges=parse_judge_options(judge), batch_size=batch_size, push=push, store=store,
             timeout_s=timeout,
