@@ -109,7 +109,8 @@ def _open(source: VideoSource) -> Any:
         return av.open(str(source), mode="r")
     except (av.FFmpegError, OSError, ValueError) as e:
         raise VideoError(
-            f"{name}: not a readable video ({_why(e)}); supply an MP4, WebM, MOV, MKV or GIF file"
+            f"{name}: FFmpeg cannot open it as a video ({_why(e)}); supply an MP4, WebM, MOV, MKV"
+            " or GIF file"
         ) from e
 
 

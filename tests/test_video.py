@@ -173,8 +173,8 @@ def test_encode_mp4_is_bit_exact_with_fps_and_audio(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "why"),
     [
-        (b"this is a text file, not a video\n", "not a readable video"),
-        (b"", "not a readable video"),
+        (b"this is a text file, not a video\n", "cannot open it as a video"),
+        (b"", "cannot open it as a video"),
     ],
 )
 def test_not_a_video_is_a_user_error(tmp_path: Path, content: bytes, why: str) -> None:
