@@ -123,3 +123,73 @@ def test_watch_cli_once(tmp_path: Path, tiny_llama: Path) -> None:
     assert second.exit_code == 0 and "step 7" not in second.output  # scored once
     ledger = json.loads((root / ".eval_anything" / "ledger.json").read_text())
     assert ledger["training_run_id"] == "ext-run"
+
+
+# ---------------------------------------------------------------- the trainer's training run id
+
+
+def _settings() -> ScoreSettings:
+    return ScoreSettings(tasks=["starter_gen"], limit=1, push=False)
+
+
+def test_watch_reuses_the_trainers_training_run_id(tmp_path: Path) -> None:
+    from eval_anything.trainers.config import persistent_run_id
+
+    root = tmp_path / "out"
+    trainer_id = persistent_run_id(root, "dpo")  # what a built-in trainer writes
+    watcher = Watcher(root, _settings())
+    assert watcher.scorer.training_run_id == trainer_id == watcher.trainer_run_id
+    assert not (root / ".eval_anything" / "training_run.json").exists()  # no second id
+    assert Watcher(root, _settings(), training_run_id="mine").scorer.training_run_id == "mine"
+
+
+def test_trainer_id_from_its_autoscore_ledger_when_the_config_named_it(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    (root / "autoscore").mkdir(parents=True)
+    (root / "autoscore" / "ledger.json").write_text(
+        json.dumps({"training_run_id": "cfg-run", "checkpoints": {}})
+    )
+    assert Watcher(root, _settings()).scorer.training_run_id == "cfg-run"
+
+
+def test_an_older_watch_ledger_follows_the_trainers_id(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "out"
+    Watcher(root, _settings())  # an earlier watch invented an id and keeps it in its runs dir
+    invented = json.loads((root / ".eval_anything" / "training_run.json").read_text())
+    (root / ".eval_anything" / "ledger.json").write_text(
+        json.dumps({"training_run_id": invented["training_run_id"], "checkpoints": {}})
+    )
+    (root / "training_run.json").write_text(json.dumps({"training_run_id": "dpo-abc"}))
+    with caplog.at_level("WARNING"):
+        watcher = Watcher(root, _settings())
+    assert watcher.scorer.training_run_id == "dpo-abc"
+    assert watcher.scorer.ledger.training_run_id == "dpo-abc"
+    assert invented["training_run_id"] in caplog.text and "dpo-abc" in caplog.text
+
+
+def test_an_unreadable_trainer_marker_is_named(tmp_path: Path) -> None:
+    from eval_anything.errors import UserError
+
+    root = tmp_path / "out"
+    root.mkdir()
+    (root / "training_run.json").write_text("{not json")
+    with pytest.raises(UserError, match=r"training_run.json: cannot read the training run id"):
+        Watcher(root, _settings())
+
+
+@pytest.mark.slow
+def test_scored_checkpoints_carry_the_trainers_lineage(tmp_path: Path, tiny_llama: Path) -> None:
+    import shutil
+
+    from eval_anything.results import read_results
+
+    root = tmp_path / "out"
+    shutil.copytree(tiny_llama, root / "checkpoint-40")
+    (root / "training_run.json").write_text(json.dumps({"training_run_id": "dpo-0a4e785b"}))
+    outcomes = Watcher(root, _settings(), settle_s=0.0).run(once=True)
+    assert [o.status for o in outcomes] == ["scored"]
+    lineage = read_results(Path(outcomes[0].run_dir)).lineage
+    assert lineage is not None
+    assert (lineage.training_run_id, lineage.step) == ("dpo-0a4e785b", 40)

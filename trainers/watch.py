@@ -4,10 +4,11 @@ For trainers outside Python or outside transformers (a DeepSpeed script, another
 watcher polls a folder for ``checkpoint-N`` sub-folders (``--pattern`` changes the name), and
 scores each complete one once, in step order, through the same child-process scorer and ledger as
 the auto-score callback. The ledger lives in the runs folder (default ``CKPT_DIR/.eval_anything``),
-so a restarted watcher skips what it already scored. A checkpoint is complete when it holds a
-config, all its weight files (every shard an index names), and nothing in it changed for
-``settle_s`` seconds (a writer may still be flushing). Checkpoints must be Hugging Face folders
-(``save_pretrained``; DeepSpeed ZeRO-3 must save with
+so a restarted watcher skips what it already scored. When an eval-anything trainer writes the
+folder, its training run id (``training_run.json``) is the lineage of every scored checkpoint.
+A checkpoint is complete when it holds a config, all its weight files (every shard an index
+names), and nothing in it changed for ``settle_s`` seconds (a writer may still be flushing).
+Checkpoints must be Hugging Face folders (``save_pretrained``; DeepSpeed ZeRO-3 must save with
 ``stage3_gather_16bit_weights_on_model_save``).
 """
 
@@ -21,18 +22,45 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval_anything.trainers.checkpoint_scoring import CheckpointScorer, ScoreOutcome, ScoreSettings
+from eval_anything.errors import UserError
+from eval_anything.trainers.checkpoint_scoring import (
+    LEDGER_FILE,
+    CheckpointScorer,
+    ScoreOutcome,
+    ScoreSettings,
+)
 from eval_anything.trainers.config import persistent_run_id
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PATTERN = r"checkpoint-(\d+)"
+TRAINER_RUN_FILE = "training_run.json"  # written by eval-anything's trainers in output_dir
 STATE_DIR = ".eval_anything"
 CONFIG_FILES = ("config.json", "adapter_config.json")
 WEIGHT_FILES = (
     "model.safetensors", "pytorch_model.bin", "adapter_model.safetensors", "adapter_model.bin",
 )
 INDEX_FILES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+
+
+def trainer_run_id(root: Path) -> str | None:
+    """The training run id the trainer that writes ``root`` keeps (``training_run.json``, or
+    its auto-score ledger when the config named the id), so the checkpoints a watcher scores
+    join that training run on the leaderboard instead of a second one. None for a folder no
+    eval-anything trainer wrote."""
+    for marker in (root / TRAINER_RUN_FILE, root / "autoscore" / LEDGER_FILE):
+        if not marker.is_file():
+            continue
+        try:
+            run_id = json.loads(marker.read_text(encoding="utf-8")).get("training_run_id")
+        except (ValueError, AttributeError, OSError) as e:
+            raise UserError(
+                f"{marker}: cannot read the training run id ({e}); fix or remove the file, or "
+                "pass --training-run-id"
+            ) from None
+        if isinstance(run_id, str) and run_id:
+            return run_id
+    return None
 
 
 @dataclass(frozen=True)
@@ -99,8 +127,21 @@ class Watcher:
     ) -> None:
         self.root = Path(root)
         runs = Path(runs_dir) if runs_dir else self.root / STATE_DIR
-        run_id = training_run_id or persistent_run_id(runs, self.root.resolve().name or "watch")
+        self.trainer_run_id = None if training_run_id else trainer_run_id(self.root)
+        run_id = (training_run_id or self.trainer_run_id
+                  or persistent_run_id(runs, self.root.resolve().name or "watch"))
         self.scorer = CheckpointScorer(settings, runs, run_id)
+        if self.trainer_run_id and self.scorer.training_run_id != self.trainer_run_id:
+            # a ledger from before the trainer's id was read: lineage follows the trainer
+            log.warning(
+                "%s records training run %s, but the trainer's %s says %s: checkpoints scored "
+                "from now on go under %s (runs scored before keep %s)",
+                self.scorer.ledger.path, self.scorer.training_run_id,
+                self.root / TRAINER_RUN_FILE, self.trainer_run_id, self.trainer_run_id,
+                self.scorer.training_run_id,
+            )
+            self.scorer.training_run_id = self.trainer_run_id
+            self.scorer.ledger.training_run_id = self.trainer_run_id
         self.pattern = pattern
         self.settle_s = settle_s
         self.stale_s = stale_s

@@ -30,12 +30,16 @@ def watch_command(
         Path | None, typer.Option(help="Runs and ledger (default CKPT_DIR/.eval_anything).")
     ] = None,
     training_run_id: Annotated[
-        str | None, typer.Option(help="Lineage run id (default: kept in the runs dir).")
+        str | None,
+        typer.Option(help="Lineage run id (default: the trainer's CKPT_DIR/training_run.json, "
+                     "else one kept in the runs dir)."),
     ] = None,
     pattern: Annotated[
         str, typer.Option(help="Regex for checkpoint folder names; group 1 is the step.")
     ] = r"checkpoint-(\d+)",
-    poll: Annotated[float, typer.Option(help="Seconds between scans.")] = 10.0,
+    poll: Annotated[
+        float, typer.Option(help="Seconds between scans (until Ctrl-C, --once or --idle-exit).")
+    ] = 10.0,
     settle: Annotated[
         float, typer.Option(help="A checkpoint must be unchanged this many seconds.")
     ] = 5.0,
@@ -55,7 +59,11 @@ def watch_command(
     ] = None,
     fail_on_error: Annotated[str | None, fail_on_error_option()] = None,
 ) -> None:
-    """Score each new complete checkpoint once, in step order; restarts skip what was scored."""
+    """Score each new complete checkpoint once, in step order; restarts skip what was scored.
+
+    Polls until Ctrl-C. --once: score what is there, then exit.
+    --idle-exit S: exit after S seconds without a new checkpoint.
+    """
     from eval_anything import registry
     from eval_anything.cli.train import print_scored
     from eval_anything.judges.base import parse_judge_options
@@ -91,10 +99,14 @@ def watch_command(
             ckpt_dir, settings, runs_dir=runs_dir, training_run_id=training_run_id,
             pattern=pattern, settle_s=settle, retry_failed=retry_failed, on_outcome=report,
         )
+    source = " from the trainer's training_run.json" if watcher.trainer_run_id else ""
     console.print(
-        f"watching {ckpt_dir} for {pattern} (training run {watcher.scorer.training_run_id}); "
-        f"ledger {watcher.scorer.ledger.path}"
+        f"watching {ckpt_dir} for {pattern} (training run {watcher.scorer.training_run_id}"
+        f"{source}); ledger {watcher.scorer.ledger.path}"
     )
+    if not once and idle_exit is None:
+        console.print(f"polling every {poll:g} s until Ctrl-C (--once: score what is there and "
+                      "exit; --idle-exit S: exit after S idle seconds)")
     try:
         outcomes = watcher.run(poll_s=poll, once=once, idle_exit_s=idle_exit)
     except KeyboardInterrupt:
