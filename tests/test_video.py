@@ -16,6 +16,7 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
+from test_judges_models import tiny_clip_dir  # noqa: F401  (a fixture, used by name)
 
 from eval_anything.content import VideoPart
 from eval_anything.errors import UserError
@@ -211,25 +212,12 @@ def test_truncated_audio_only_missing_and_empty_are_refused(tmp_path: Path) -> N
         probe_video(tmp_path / "empty")
 
 
-def test_clip_judge_answers_video_questions_from_sampled_frames(tmp_path: Path) -> None:
-    from tiny import build_tokenizer
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
-
+def test_clip_judge_answers_video_questions_from_sampled_frames(
+    tiny_clip_dir: Path, tmp_path: Path  # noqa: F811
+) -> None:
     from eval_anything.judges.base import build_judge
 
-    tok = build_tokenizer(chat_template=False)
-    text = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                num_attention_heads=2, max_position_embeddings=64, bos_token_id=tok.bos_token_id,
-                eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                  num_attention_heads=2, image_size=32, patch_size=8)
-    folder = tmp_path / "tiny-clip"
-    model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16))
-    model.save_pretrained(folder)
-    CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32},
-                                                     crop_size={"height": 32, "width": 32}),
-                  tokenizer=tok).save_pretrained(folder)
-    judge = build_judge(f"clip:{folder}")
+    judge = build_judge(f"clip:{tiny_clip_dir}")
     clip = write_clip(tmp_path / "q.webm", "webm", "libvpx-vp9", n=24, fps=12)
     meta = {"question": "Which way does it move?", "choices": "A. left\nB. right\nC. up",
             "answer": "B"}
