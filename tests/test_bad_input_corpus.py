@@ -303,9 +303,19 @@ def _unbound_judge_kind(tmp: Path) -> list[str]:
     return [*run_args(tmp), "--judge", "judge=nosuchjudge"]
 
 
+def _cache_not_sqlite(tmp: Path) -> list[str]:
+    task_dir(tmp)
+    (tmp / "cache.sqlite").write_text("not a database\n" * 200)
+    args = run_args(tmp)
+    args.remove("--no-cache")
+    return [*args, "--cache-path", str(tmp / "cache.sqlite")]
+
+
 OUTPUT_CASES = [
     Case("output-dir-is-file", _output_dir_is_file, ("--output-dir", "is a file")),
     Case("output-dir-under-file", _output_dir_under_file, ("--output-dir", "is a file")),
+    Case("cache-not-sqlite", _cache_not_sqlite, ("cache.sqlite", "not an intact SQLite"),
+         EXIT_ENVIRONMENT),
 ]
 
 
@@ -331,6 +341,7 @@ def _trainer(yaml: str | None, needles: tuple[str, ...], name: str) -> Case:
         cfg = tmp / "cfg.yaml"
         if yaml is not None:
             cfg.write_text(yaml)
+        (tmp / "rows.jsonl").write_text('[1, 2]\n"text"\n')
         return ["train", "sft", "--config", str(cfg)]
 
     return Case(name, make, needles)
@@ -347,6 +358,11 @@ TRAINER_CASES = [
     _trainer(GOOD_TRAIN + "trainig: {}\n", ("cfg.yaml", "trainig"), "train-config-unknown-key"),
     _trainer(GOOD_TRAIN.replace("max_steps: 1", "max_steps: many"), ("cfg.yaml", "max_steps"),
              "train-config-wrong-type"),
+    _trainer(GOOD_TRAIN.replace("format: feedback", "format: nosuch"),
+             ("cfg.yaml", "data.format", "nosuch"), "train-data-unknown-format"),
+    _trainer(GOOD_TRAIN.replace("rows.jsonl", "missing.jsonl"), ("data.train", "missing.jsonl"),
+             "train-data-missing"),
+    _trainer(GOOD_TRAIN, ("rows.jsonl", "row 0", "JSON object"), "train-data-rows-not-objects"),
 ]
 
 ALL_CASES = [*YAML_CASES, *ROW_CASES, *MEDIA_CASES, *FLAG_CASES, *OUTPUT_CASES, *TRAINER_CASES,
@@ -479,3 +495,18 @@ def test_store_copies_only_media_that_pass(good_run: Path, tmp_path: Path) -> No
     with sqlite3.connect(store) as db:
         paths = [p for (p,) in db.execute("SELECT path FROM run_media")]
     assert paths == ["media/corpus/ok.png"]
+
+
+def test_model_args_are_typed_by_the_adapter_signature(tmp_path: Path) -> None:
+    """``default=2`` for the scripted adapter (``default: str``) stays the string "2"."""
+    from eval_anything.model_args import split_model_args, typed_model_args
+    from eval_anything.models.scripted import ScriptedModel
+
+    args = typed_model_args(ScriptedModel, split_model_args("default=2,delay=0.5,name=7"))
+    assert args == {"default": "2", "delay": 0.5, "name": "7"}
+    task_dir(tmp_path, [{"id": "1", "question": "q", "answer": "2"}])
+    result = CliRunner().invoke(app, run_args(tmp_path, model_args="default=2"))
+    assert result.exit_code == 0, result.output
+    from eval_anything.results import read_results
+
+    assert read_results(tmp_path / "out").tasks["corpus"].metrics["exact_match"].value == 1.0
