@@ -167,20 +167,27 @@ def _count_packets(container: Any, stream: Any) -> tuple[float, int]:
 
 
 def _check_tail(container: Any, stream: Any, duration: float, fps: float, name: str) -> None:
-    """Decode a frame near the end: a truncated download keeps a header that promises the
-    whole clip, and would otherwise fail (or repeat its last frame) only when sampled."""
+    """Read the packets near the end: a truncated download keeps a header that promises the
+    whole clip, and would otherwise fail (or repeat its last frame) only when sampled. The
+    keyframe there is decoded; the packets after it are only read (cheap on long GOPs)."""
     start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
     target = start + duration - min(SEEK_AHEAD_S, duration / 4) - 1 / fps
     container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
-    last = None
-    for frame in container.decode(stream):
-        last = frame
-        if frame.time is None or frame.time >= target:
+    reached, decoded_key = False, False
+    for packet in container.demux(stream):
+        if packet.size == 0 or packet.pts is None:
+            continue
+        if not decoded_key:
+            stream.codec_context.decode(packet)  # raises on corrupt data near the end
+            decoded_key = True
+        if float(packet.pts * packet.time_base) >= target:
+            reached = True
             break
-    if last is None or (last.time is not None and last.time < target):
+    if not reached:
         raise VideoError(
             f"{name}: the video stops before its stated {duration:.2f} s; the file is truncated"
         )
+    stream.codec_context.flush_buffers()
     container.seek(0)
 
 
