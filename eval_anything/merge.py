@@ -26,6 +26,7 @@ from typing import Any
 
 from eval_anything.catalog import LM_EVAL_PREFIX, load_catalog
 from eval_anything.errors import UserError
+from eval_anything.folder_lock import LOCK_FILE, FolderLock
 from eval_anything.reduce import task_metrics
 from eval_anything.results import (
     MEDIA_DIR,
@@ -69,7 +70,7 @@ def merge_runs(
     if not dirs:
         raise MergeError("merge: give at least one shard run directory")
     out = Path(output_dir)
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(f.name != LOCK_FILE for f in out.iterdir()):
         raise MergeError(f"--output-dir {out}: folder is not empty; give a new folder")
     shards = [read_results(d) for d in dirs]
     _check_same_run(dirs, shards)
@@ -79,11 +80,10 @@ def merge_runs(
     first = shards[0]
     task_results: dict[str, TaskResult] = {}
     specs: dict[str, TaskSpec] = {}
-    for name in first.tasks:
+    merged_logs: dict[str, list[SampleRecord]] = {}
+    for name in first.tasks:  # every check and every read first: nothing is written on failure
         _check_fingerprints(name, dirs, shards)
-        records = _merged_records(name, dirs)
-        _copy_media(name, dirs, out)
-        write_sample_records(samples_path(out, name), records)
+        records = merged_logs[name] = _merged_records(name, dirs)
         parts = [s.tasks[name] for s in shards]
         if name.startswith(LM_EVAL_PREFIX):
             task_results[name] = _merge_lm_eval_task(name, parts, records, shard_ids)
@@ -96,7 +96,19 @@ def merge_runs(
 
     groups = reduce_groups(list(first.groups), catalog, task_results, specs)
     run_spec = first.spec.model_copy(update={"shard": None})
-    out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out, what="merge output folder"):
+        return _write_merged(out, dirs, shards, first, run_spec, task_results, groups,
+                             merged_logs)
+
+
+def _write_merged(
+    out: Path, dirs: list[Path], shards: list[Results], first: Results, run_spec: Any,
+    task_results: dict[str, TaskResult], groups: dict[str, Any],
+    merged_logs: dict[str, list[SampleRecord]],
+) -> Results:
+    for name, records in merged_logs.items():
+        _copy_media(name, dirs, out)
+        write_sample_records(samples_path(out, name), records)
     run_id = prepare_run_dir(out, run_spec, first.model.identity, first.lineage)
     merged = Results(
         run_id=run_id,
