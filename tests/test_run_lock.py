@@ -126,3 +126,29 @@ def test_resume_after_sigkill(tmp_path: Path) -> None:
     assert read_results(out).tasks["lock_qa"].n == 40
     assert len(read_sample_records(out, "lock_qa")) == 40
     assert not (out / LOCK_FILE).exists()
+
+
+def test_torn_last_line_is_ignored_then_cut_and_nothing_else_is_skipped(tmp_path: Path) -> None:
+    """A kill mid-write leaves a torn last line: reading ignores it, the next append cuts it;
+    an unreadable line anywhere else is an error naming the file and line."""
+    from eval_anything.results import (
+        ResultsFileError,
+        SampleRecord,
+        append_sample_records,
+        iter_sample_records,
+    )
+
+    log = tmp_path / "samples" / "t.jsonl"
+    rec = [SampleRecord(sample_id=f"s{i}", input_ref="r", prompt_hash="p") for i in range(3)]
+    append_sample_records(log, rec[:2])
+    with log.open("a") as f:
+        f.write(rec[2].model_dump_json()[:25])  # torn
+    assert [r.sample_id for r in iter_sample_records(log)] == ["s0", "s1"]
+    append_sample_records(log, rec[2:])
+    assert [r.sample_id for r in iter_sample_records(log)] == ["s0", "s1", "s2"]
+    assert log.read_text().count("\n") == 3
+
+    lines = log.read_text().splitlines()
+    log.write_text("\n".join([lines[0], "{not a record", *lines[1:]]) + "\n")
+    with pytest.raises(ResultsFileError, match=r"t\.jsonl:2"):
+        list(iter_sample_records(log))
