@@ -67,7 +67,7 @@ def run_lm_eval_task(
     lm_name = name.removeprefix(LM_EVAL_PREFIX)
     full_name = LM_EVAL_PREFIX + lm_name
     paths = _include_paths(spec, include_paths)
-    prepared = _PREPARED.pop((lm_name, tuple(paths)), None)
+    prepared = _PREPARED.pop((id(spec), lm_name, tuple(paths)), None)
     manager, loaded = prepared or checked_load(lm_name, paths, spec)
     leaves: dict[str, Any] = loaded["tasks"]
     is_group = lm_name not in leaves
@@ -123,8 +123,9 @@ class LmEvalTaskError(UserError):
     a broken task YAML): raised while planning, before any model is loaded or file written."""
 
 
-# tasks loaded by prepare_lm_eval_tasks, handed to run_lm_eval_task (loading twice costs seconds)
-_PREPARED: dict[tuple[str, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
+# tasks loaded by prepare_lm_eval_tasks for one run (its RunSpec), handed to run_lm_eval_task:
+# loading twice costs seconds. A new run's prepare drops what an earlier, failed run left.
+_PREPARED: dict[tuple[int, str, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
 
 
 def _include_paths(spec: RunSpec, include_paths: Sequence[Path | str] = ()) -> list[str]:
@@ -139,9 +140,10 @@ def prepare_lm_eval_tasks(
     its documents and (with ``--shard``) the shard's share of them. Raises LmEvalTaskError
     naming the task; keeps what it loaded for :func:`run_lm_eval_task`."""
     paths = _include_paths(spec, include_paths)
+    _PREPARED.clear()
     for name in names:
         lm_name = name.removeprefix(LM_EVAL_PREFIX)
-        _PREPARED[(lm_name, tuple(paths))] = checked_load(lm_name, paths, spec)
+        _PREPARED[(id(spec), lm_name, tuple(paths))] = checked_load(lm_name, paths, spec)
 
 
 def checked_load(lm_name: str, paths: list[str], spec: RunSpec) -> tuple[Any, dict[str, Any]]:
