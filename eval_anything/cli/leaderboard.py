@@ -19,7 +19,10 @@ import typer
 
 from eval_anything.cli.store import STORE_HELP
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# SIGHUP (a closed terminal) exists on POSIX only
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
 GRACE_S = 10.0  # Streamlit closes its sessions and the socket well within this
 
 
@@ -53,7 +56,10 @@ def _die_with_parent() -> None:
 
 def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
     try:
-        os.killpg(proc.pid, signum)
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signum)
+        elif proc.poll() is None:
+            proc.send_signal(signum)  # no process groups (Windows): the child alone
     except (ProcessLookupError, PermissionError):
         pass  # the group is already gone
 
@@ -70,7 +76,7 @@ def serve(cmd: list[str], env: dict[str, str] | None = None) -> int:
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         stopped.append(signum)
-        _signal_group(proc, signal.SIGTERM if signum == signal.SIGHUP else signum)
+        _signal_group(proc, signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
 
     previous = {s: signal.signal(s, forward) for s in STOP_SIGNALS}
     try:
@@ -88,7 +94,7 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         proc.wait(timeout=GRACE_S)
     except subprocess.TimeoutExpired:
-        _signal_group(proc, signal.SIGKILL)
+        _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
         proc.wait()
 
 
