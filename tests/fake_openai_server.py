@@ -193,6 +193,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+    # headers and body leave in two writes: with Nagle on, the body waits for the client's
+    # delayed ACK of the headers (40 ms on Linux), a stall no real server has
+    disable_nagle_algorithm = True
     fake: FakeOpenAIServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
