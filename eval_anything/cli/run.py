@@ -48,7 +48,9 @@ def run(
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many samples per task.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampled generation.")] = 0,
-    batch_size: Annotated[int, typer.Option(help="Requests per adapter call.")] = 8,
+    batch_size: Annotated[int, typer.Option(
+        help="Requests per call to a local model (hf, smollm2, ...); served models take "
+        "max_concurrency from --model-args, vllm chunk_size.")] = 8,
     output_dir: Annotated[
         Path | None, typer.Option(help="Run directory; rerunning into it resumes.")
     ] = None,
