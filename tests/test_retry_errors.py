@@ -95,3 +95,38 @@ def test_fail_on_error_tolerates_a_count_or_fraction(tmp_path: Path) -> None:
 def test_parse_fail_on_error(text: str | None, policy: FailPolicy) -> None:
     assert parse_fail_on_error(text) == policy
     assert parse_fail_on_error("never").exceeded(10**6, 10**6) is False
+
+
+def test_failed_judge_calls_fail_run_and_score(tmp_path: Path) -> None:
+    """A judge that fails for good leaves items unscored by error: ``run`` exits 3, a rerun
+    retries them; ``score`` (re-judging) exits 3 the same way, and 0 once the judge answers."""
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    (folder / "task.yaml").write_text(
+        "task: judged_qa\nsource: {jsonl: data.jsonl}\nloader: {name: qa}\n"
+        "scorers: [{name: pairwise_vs_reference}]\n"
+    )
+    (folder / "data.jsonl").write_text(
+        '{"id": "1", "question": "q one", "answer": "ref"}\n'
+        '{"id": "2", "question": "q two", "answer": "ref"}\n'
+    )
+    with FaultyServer(mode="status", status=500) as srv:
+        judge = f"judge=openai:m,base_url={srv.base_url},max_retries=0,attempts=1,timeout=1"
+        run = ["run", "--model", "scripted", "--model-args", "default=mine", "--tasks",
+               "judged_qa", "--include-path", str(folder), "--output-dir", str(tmp_path / "r"),
+               "--no-cache", "--quiet", "--judge", judge]
+        first = CliRunner().invoke(app, run)
+        assert first.exit_code == EXIT_ITEMS_FAILED, first.output
+        assert "2 of 2 items failed" in first.stderr and "judge model error" in first.stderr
+        def score(out: str) -> list[str]:
+            return ["score", str(tmp_path / "r"), "--judge", judge, "-o", str(tmp_path / out),
+                    "--no-cache", "--include-path", str(folder)]
+
+        rejudged = CliRunner().invoke(app, score("s"))
+        assert rejudged.exit_code == EXIT_ITEMS_FAILED, rejudged.output
+        srv.mode = "ok"  # the judge now answers (an unparseable verdict is unscored, not failed)
+        again = CliRunner().invoke(app, run)
+        assert again.exit_code == 0, again.output
+        assert read_results(tmp_path / "r").tasks["judged_qa"].n_failed == 0
+        fixed = CliRunner().invoke(app, score("s2"))
+        assert fixed.exit_code == 0, fixed.output
