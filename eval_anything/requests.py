@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from eval_anything.cache import ResponseCache, make_key
 from eval_anything.content import TextPart
@@ -24,6 +24,14 @@ from eval_anything.task import TaskSpec, cluster_of, render_input, render_system
 
 _EXT = {"image": ".png", "audio": ".wav", "video": ".gif"}
 _MIME_EXT = {"video/mp4": ".mp4", "video/webm": ".webm", "image/gif": ".gif"}
+
+
+class Answer(NamedTuple):
+    """One sample with the request sent for it and the model's output."""
+
+    sample: Sample
+    request: Any
+    output: ModelOutput
 
 
 class TaskRequests:
@@ -105,6 +113,12 @@ class TaskRequests:
         ]
         return reqs, final
 
+    def answer(self, samples: list[Sample]) -> list[Answer]:
+        """``respond`` as one (sample, request, output) per sample, the unit the request flow
+        moves between its stages."""
+        reqs, outputs = self.respond(samples)
+        return [Answer(s, r, o) for s, r, o in zip(samples, reqs, outputs, strict=True)]
+
     def _call(self, reqs: list[Any], samples: list[Sample]) -> list[ModelOutput]:
         if self.spec.request == "multiple_choice":
             lls = self.adapter.loglikelihood(reqs)
@@ -151,17 +165,25 @@ def run_batch(
     log: Path,
 ) -> list[SampleRecord]:
     """Answer, score and append one batch to the sample log."""
-    reqs, outputs = treq.respond(batch)
+    records = score_answers(treq, treq.answer(batch), scorers, ctx)
+    append_sample_records(log, records)
+    return records
+
+
+def score_answers(
+    treq: TaskRequests, answers: list[Answer], scorers: list[Scorer], ctx: ScoreContext
+) -> list[SampleRecord]:
+    """Score answered samples with every scorer; one record per answer, in order."""
+    batch = [a.sample for a in answers]
+    outputs = [a.output for a in answers]
     scores: list[dict[str, ScoreRecord]] = [{} for _ in batch]
     for sc in scorers:
         for acc, new in zip(scores, sc.score(batch, outputs, ctx), strict=True):
             acc.update(new)
-    records = [
-        make_record(treq.spec, s, r, o, sc)
-        for s, r, o, sc in zip(batch, reqs, outputs, scores, strict=True)
+    return [
+        make_record(treq.spec, a.sample, a.request, a.output, sc)
+        for a, sc in zip(answers, scores, strict=True)
     ]
-    append_sample_records(log, records)
-    return records
 
 
 def make_record(

@@ -28,7 +28,8 @@ from eval_anything.model_args import split_model_args, typed_model_args
 from eval_anything.models.base import ModelAdapter, public_args
 from eval_anything.progress import ProgressReporter
 from eval_anything.reduce import group_metrics, task_metrics
-from eval_anything.requests import TaskRequests, run_batch
+from eval_anything.request_flow import run_task_flow
+from eval_anything.requests import TaskRequests
 from eval_anything.results import (
     JudgeInfo,
     Lineage,
@@ -355,13 +356,15 @@ def _run_task(
     todo.sort(key=lambda s: len(s.text))
     ctx = ScoreContext(judges=judges, run_dir=run_dir, task=pt.spec)
     bar = reporter.task(pt.spec.task, total=len(pt.samples), completed=len(pt.samples) - len(todo))
-    for start in range(0, len(todo), spec.batch_size):
-        batch = todo[start : start + spec.batch_size]
-        records = run_batch(treq, batch, pt.scorers, ctx, log)
+
+    def written(records: list[Any]) -> None:
         for r in records:
             for k, v in r.usage.items():
                 usage[k] = usage.get(k, 0) + v
-        bar.advance(len(batch))
+        bar.advance(len(records))
+
+    # batches, concurrent requests or chunks, as the model and judges declare
+    run_task_flow(treq, todo, pt.scorers, ctx, log, spec.batch_size, written)
     wanted = {s.id for s in pt.samples}
     records = [r for r in read_sample_records(run_dir, pt.spec.task) if r.sample_id in wanted]
     return task_result(pt, records, judges)

@@ -32,13 +32,19 @@ import json
 import logging
 import os
 import random
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.models.base import GenerateRequest, Message, ModelAdapter, ModelOutput
+from eval_anything.models.base import (
+    GenerateRequest,
+    Message,
+    ModelAdapter,
+    ModelOutput,
+    RequestFlow,
+)
 from eval_anything.redact import redact, register_secret
 from eval_anything.registry import register
 
@@ -130,6 +136,8 @@ class OpenAIModel(ModelAdapter):
         self.video_frames = int(video_frames)
         self.max_tokens_field = max_tokens_field
         self.extra_body = _parse_extra_body(extra_body)
+        self._live: _Session | None = None
+        self._session_lock = threading.Lock()
 
     # ------------------------------------------------------------------ identity
 
@@ -151,50 +159,96 @@ class OpenAIModel(ModelAdapter):
 
     # ------------------------------------------------------------------ generation
 
+    def request_flow(self, batch_size: int) -> RequestFlow:
+        """Up to ``max_concurrency`` requests in flight, each started as soon as a slot frees:
+        ``--batch-size`` does not apply to a served model."""
+        return RequestFlow.concurrent(self.max_concurrency)
+
     def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
-        """Answers in request order. Runs its own event loop; called from inside a running loop
-        (a notebook), it runs that loop on a worker thread instead."""
+        """Answers in request order.
+
+        Calls from every thread share one event loop (on a background thread), one HTTP client
+        whose connections stay open between calls, and one limit of ``max_concurrency``
+        requests in flight: the runner's workers and the scorers asking a judge call at once
+        and together never exceed it. Request bodies (media encoding included) are built in
+        the calling thread, so the loop only waits on sockets."""
         if not requests:
             return []
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.agenerate(requests))
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, self.agenerate(requests)).result()
-
-    async def agenerate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
-        import httpx
-
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
         register_secret(key)  # warnings, errors and stored records never show it
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        limits = httpx.Limits(
-            max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
-        )
-        gate = asyncio.Semaphore(self.max_concurrency)
-        async with httpx.AsyncClient(
-            headers=headers, timeout=self.timeout, limits=limits
-        ) as client:
+        prepared = [self._prepare(r, key) for r in requests]
+        return self._session().run(self._send_all(prepared, headers, key))
 
-            async def bounded(req: GenerateRequest) -> ModelOutput:
-                async with gate:
-                    return await self._answer(client, req, key)
-
-            return list(await asyncio.gather(*(bounded(r) for r in requests)))
-
-    async def _answer(
-        self, client: httpx.AsyncClient, req: GenerateRequest, key: str | None
-    ) -> ModelOutput:
+    def _prepare(
+        self, req: GenerateRequest, key: str | None
+    ) -> tuple[dict[str, Any], list[str]] | ModelOutput:
+        """(JSON body, input modalities sent), or the error output of a request that cannot be
+        built (a broken media file must not sink the other requests)."""
         try:
             messages, consumed = self.chat_messages(req.messages)
-            payload = self.payload(req, messages)
-            body = await self._post(client, f"{self.base_url}/chat/completions", payload)
+            return self.payload(req, messages), consumed
+        except Exception as e:
+            return ModelOutput(error=_redact(f"{type(e).__name__}: {e}", key))
+
+    async def _send_all(
+        self,
+        prepared: list[tuple[dict[str, Any], list[str]] | ModelOutput],
+        headers: dict[str, str],
+        key: str | None,
+    ) -> list[ModelOutput]:
+        session = self._live
+        assert session is not None
+
+        async def one(item: tuple[dict[str, Any], list[str]] | ModelOutput) -> ModelOutput:
+            if isinstance(item, ModelOutput):
+                return item
+            async with session.gate:
+                return await self._answer(session.client, item, headers, key)
+
+        return list(await asyncio.gather(*(one(p) for p in prepared)))
+
+    async def _answer(
+        self,
+        client: httpx.AsyncClient,
+        prepared: tuple[dict[str, Any], list[str]],
+        headers: dict[str, str],
+        key: str | None,
+    ) -> ModelOutput:
+        payload, consumed = prepared
+        try:
+            url = f"{self.base_url}/chat/completions"
+            body = await self._post(client, url, payload, headers)
             return _parse_completion(body, consumed)
         except RequestFailed as e:
             return ModelOutput(error=_redact(str(e), key))
-        except Exception as e:  # a broken media file must not sink the rest of the batch
+        except Exception as e:  # an unreadable answer fails this request only
             return ModelOutput(error=_redact(f"{type(e).__name__}: {e}", key))
+
+    def _session(self) -> _Session:
+        """The live session, started on first use (and again in a forked child, which
+        inherits the parent's loop object but not its thread)."""
+        with self._session_lock:
+            if self._live is None or self._live.pid != os.getpid():
+                self._live = _Session(self.max_concurrency, self.timeout)
+            return self._live
+
+    def close(self) -> None:
+        """Close the HTTP client and stop the loop thread; a later call starts them again."""
+        with self._session_lock:
+            live, self._live = self._live, None
+        if live is not None and live.pid == os.getpid():
+            live.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (a child process builds its own session): no loop, thread or lock."""
+        state = dict(self.__dict__)
+        state["_live"], state["_session_lock"] = None, None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._session_lock = threading.Lock()
 
     def payload(self, req: GenerateRequest, messages: list[dict[str, Any]]) -> dict[str, Any]:
         gen = req.gen
@@ -246,7 +300,11 @@ class OpenAIModel(ModelAdapter):
     # ------------------------------------------------------------------ HTTP with retries
 
     async def _post(
-        self, client: httpx.AsyncClient, url: str, payload: dict[str, Any]
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        payload: dict[str, Any],
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         import httpx
 
@@ -254,7 +312,7 @@ class OpenAIModel(ModelAdapter):
         for attempt in range(self.max_retries + 1):
             retry_after: float | None = None
             try:
-                resp = await client.post(url, json=payload)
+                resp = await client.post(url, json=payload, headers=headers)
             except httpx.TimeoutException as e:
                 last = f"timed out after {self.timeout:g} s ({type(e).__name__}) at {url}"
             except httpx.TransportError as e:
@@ -293,6 +351,40 @@ class OpenAIModel(ModelAdapter):
             return min(max(retry_after, 0.0), self.max_backoff)
         ceiling = min(self.max_backoff, self.backoff_base * 2**attempt)
         return ceiling * (0.5 + 0.5 * random.random())
+
+
+class _Session:
+    """An event loop on a daemon thread, with the adapter's HTTP client and its concurrency
+    gate: created once per adapter (and process) and shared by every calling thread."""
+
+    def __init__(self, limit: int, timeout: float) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="openai-adapter-loop", daemon=True
+        )
+        self.thread.start()
+        self.client, self.gate = self.run(self._open(limit, timeout))
+
+    @staticmethod
+    async def _open(limit: int, timeout: float) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        import httpx
+
+        limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+        return httpx.AsyncClient(timeout=timeout, limits=limits), asyncio.Semaphore(limit)
+
+    def run(self, coro: Any) -> Any:
+        """Run ``coro`` on the loop and wait for its result in the calling thread."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def close(self) -> None:
+        try:
+            self.run(self.client.aclose())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=10)
+            if not self.thread.is_alive():
+                self.loop.close()
 
 
 # ---------------------------------------------------------------------- helpers
