@@ -36,7 +36,8 @@ from eval_anything.video_out import encode_mp4, video_encoder
 
 VideoSource = str | Path | bytes
 
-#: A target this far past the frame decoded last is reached by seeking instead of decoding on.
+#: Without a container index, a target this far past the decoder is reached by seeking; it is
+#: also how far before its stated end a video may stop (estimated frame counts of WebM/MKV).
 SEEK_AHEAD_S = 1.0
 FRAME_SUFFIXES = IMAGE_SUFFIXES
 
@@ -166,10 +167,11 @@ def _count_packets(container: Any, stream: Any) -> tuple[float, int]:
     return end, frames
 
 
-def _check_tail(container: Any, stream: Any, duration: float, fps: float, name: str) -> None:
-    """Read the packets near the end: a truncated download keeps a header that promises the
-    whole clip, and would otherwise fail (or repeat its last frame) only when sampled. The
-    keyframe there is decoded; the packets after it are only read (cheap on long GOPs)."""
+def _reaches_end(container: Any, stream: Any, duration: float, fps: float) -> bool:
+    """Whether the video's packets reach its stated end. A truncated download keeps a header
+    that promises the whole clip, and would otherwise fail (or repeat its last frame) only when
+    sampled. The keyframe there is decoded (corrupt data raises); the packets after it are only
+    read (cheap on long GOPs)."""
     start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
     target = start + duration - min(SEEK_AHEAD_S, duration / 4) - 1 / fps
     container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
@@ -183,12 +185,9 @@ def _check_tail(container: Any, stream: Any, duration: float, fps: float, name: 
         if float(packet.pts * packet.time_base) >= target:
             reached = True
             break
-    if not reached:
-        raise VideoError(
-            f"{name}: the video stops before its stated {duration:.2f} s; the file is truncated"
-        )
     stream.codec_context.flush_buffers()
     container.seek(0)
+    return reached
 
 
 def _probe_open(container: Any, name: str) -> VideoInfo:
@@ -206,7 +205,14 @@ def _probe_open(container: Any, name: str) -> VideoInfo:
             fps = fps or (frames / duration if duration > 0 else 0.0)
         first = next(iter(container.decode(stream)), None)
         if first is not None and container.format.name != "gif":
-            _check_tail(container, stream, duration, fps, name)
+            if not _reaches_end(container, stream, duration, fps):
+                if stream.duration or stream.frames:  # the stream's own header says more
+                    raise VideoError(
+                        f"{name}: the video stops before its stated {duration:.2f} s;"
+                        " the file is truncated"
+                    )
+                # the length came from the container (an audio track may run longer): count
+                duration, frames = _count_packets(container, stream)
     except av.FFmpegError as e:
         raise VideoError(
             f"{name}: the video stream does not decode ({_why(e)}); the file is corrupt"

@@ -273,3 +273,26 @@ def test_a_real_mp4_passes_the_same_check_and_runs(tmp_path: Path) -> None:
     proc, calls = run_video_task(tmp_path, encode_mp4(frames, 4.0))
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert calls.exists()
+
+
+def test_an_audio_track_longer_than_the_video_does_not_stretch_it(tmp_path: Path) -> None:
+    clip = tmp_path / "long-audio.mkv"
+    with av.open(str(clip), "w", format="matroska") as out:
+        vs = out.add_stream("libx264", rate=10)
+        vs.width, vs.height, vs.pix_fmt = W, H, "yuv420p"
+        aud = out.add_stream("aac", rate=16000)
+        aud.layout = "mono"
+        for k in range(10):  # 1 s of video
+            frame = av.VideoFrame.from_ndarray(coded(k), format="rgb24")
+            frame.pts = k
+            out.mux(vs.encode(frame))
+        out.mux(vs.encode(None))
+        af = av.AudioFrame.from_ndarray(np.zeros((1, 48000), np.float32), format="fltp",
+                                        layout="mono")  # 3 s of audio
+        af.sample_rate, af.pts = 16000, 0
+        out.mux(aud.encode(af))
+        out.mux(aud.encode(None))
+    info = probe_video(clip)
+    assert (info.frame_count, info.has_audio) == (10, True) and abs(info.duration_s - 1.0) < 0.15
+    assert [index_of(f) for f in sample_video_frames(clip, 4)] == [0, 3, 6, 9]
+    assert abs(read_video_audio(clip)[0].size - 48000) < 2048
