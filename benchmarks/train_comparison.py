@@ -36,17 +36,35 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--precision", default="auto")
     ap.add_argument("--llf-prompts", type=int, default=None, help="Use only the first N prompts.")
+    ap.add_argument("--methods", default="sft,dpo,llf",
+                    help="Comma-separated methods to run (each writes METHOD.json in the "
+                    "workdir); the table covers every METHOD.json there.")
     args = ap.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
-    rows: dict[str, Any] = {}
     cache = str(work / "cache.sqlite")  # the base is scored once, then answered from the cache
-
-    for method in ("sft", "dpo"):
-        rows[method] = demo_method(method, work, cache, args)
-    rows["llf"] = llf_method(work, cache, args, Path(rows["sft"]["base_run"]))
+    for method in [m for m in args.methods.split(",") if m]:
+        row = llf_method(work, cache, args) if method == "llf" else demo_method(
+            method, work, cache, args)
+        (work / f"{method}.json").write_text(json.dumps(row, indent=2))
+    rows = {m: json.loads((work / f"{m}.json").read_text()) for m in ("sft", "dpo", "llf")
+            if (work / f"{m}.json").exists()}
+    add_gains(rows)
     (work / "comparison.json").write_text(json.dumps(rows, indent=2))
     print(table(rows))
+
+
+def add_gains(rows: dict[str, Any]) -> None:
+    """Each method's paired difference against the base run (scored in the SFT or DPO run)."""
+    from eval_anything.trainers.demo import DEMO_SCORE, DEMO_TASK, paired_gain
+
+    base = next((r for r in rows.values() if r.get("base_run")), None)
+    for r in rows.values():
+        gain = base and paired_gain(Path(base["base_run"]), Path(r["run"]), DEMO_TASK,
+                                    DEMO_SCORE)
+        r["gain"] = gain.__dict__ if gain else None
+        if base:
+            r.setdefault("base", base["base"])
 
 
 def demo_method(method: str, work: Path, cache: str, args: Any) -> dict[str, Any]:
@@ -58,21 +76,14 @@ def demo_method(method: str, work: Path, cache: str, args: Any) -> dict[str, Any
                             cache_path=cache)
     report = run_demo(settings, echo=lambda line: print(f"[{method}] {line}", flush=True))
     base, last = report.outcomes[0], report.outcomes[-1]
-    return outcome_row(base, last, report.gain, time.perf_counter() - t0)
+    return outcome_row(base, last, time.perf_counter() - t0)
 
 
-def llf_method(work: Path, cache: str, args: Any, base_run: Path) -> dict[str, Any]:
+def llf_method(work: Path, cache: str, args: Any) -> dict[str, Any]:
     from eval_anything.trainers import train
     from eval_anything.trainers.common import resolve_model_path
     from eval_anything.trainers.config import load_train_config
-    from eval_anything.trainers.demo import (
-        DEMO_SCORE,
-        DEMO_TASK,
-        DemoSettings,
-        demo_pairs,
-        paired_gain,
-        task_spec,
-    )
+    from eval_anything.trainers.demo import DEMO_TASK, DemoSettings, demo_pairs, task_spec
     from eval_anything.trainers.demo_data import data_file
 
     t0 = time.perf_counter()
@@ -102,19 +113,19 @@ def llf_method(work: Path, cache: str, args: Any, base_run: Path) -> dict[str, A
         "dpo.beta": settings.beta, "dpo.loss_type": list(settings.loss_type),
         "llf.critic": f"hf:pretrained={critic.final_dir},dtype=float32",
         "llf.critique_template": CRITIQUE_TEMPLATE,
-        "llf.sample": {"max_new_tokens": 96, "temperature": 0.7, "seed": 0},
-        "llf.critique": {"max_new_tokens": 64}, "llf.refine": {"max_new_tokens": 96},
+        "llf.sample": {"max_new_tokens": 80, "temperature": 0.7, "seed": 0},
+        "llf.critique": {"max_new_tokens": 48}, "llf.refine": {"max_new_tokens": 80},
+        "llf.batch_size": 16,
         "autoscore.tasks": [DEMO_TASK], "autoscore.push": False, "autoscore.cache_path": cache,
     }))
     print(f"[llf] stages: {outcome.counts}", flush=True)
     last = outcome.train.scored[-1]
-    gain = paired_gain(base_run, Path(last.run_dir), DEMO_TASK, DEMO_SCORE)
-    row = outcome_row(None, last, gain, time.perf_counter() - t0)
+    row = outcome_row(None, last, time.perf_counter() - t0)
     row["pairs"] = outcome.counts.get("pairs")
     return row
 
 
-def outcome_row(base: Any, last: Any, gain: Any, seconds: float) -> dict[str, Any]:
+def outcome_row(base: Any, last: Any, seconds: float) -> dict[str, Any]:
     from eval_anything.results import read_results
 
     def metric(o: Any) -> dict[str, Any]:
@@ -124,18 +135,18 @@ def outcome_row(base: Any, last: Any, gain: Any, seconds: float) -> dict[str, An
 
     return {
         "base": metric(base) if base else None, "base_run": base.run_dir if base else None,
-        "trained": metric(last), "checkpoint": last.checkpoint,
-        "gain": gain.__dict__ if gain else None, "seconds": round(seconds, 1),
+        "trained": metric(last), "run": last.run_dir, "checkpoint": last.checkpoint,
+        "seconds": round(seconds, 1),
     }
 
 
 def table(rows: dict[str, Any]) -> str:
-    base = rows["sft"]["base"]
+    base = next(r["base"] for r in rows.values() if r.get("base"))
     lines = ["| model | selection | 95% CI | minus base (paired) | 95% CI | minutes |",
              "|---|---:|---|---:|---|---:|",
              f"| base (SmolLM2-135M-Instruct) | {base['value']:.3f} | "
              f"[{base['ci'][0]:.3f}, {base['ci'][1]:.3f}] | | | |"]
-    for method, r in rows.items():
+    for method, r in sorted(rows.items(), key=lambda kv: ("sft", "dpo", "llf").index(kv[0])):
         t, g = r["trained"], r["gain"] or {}
         lines.append(
             f"| {method.upper()} | {t['value']:.3f} | [{t['ci'][0]:.3f}, {t['ci'][1]:.3f}] | "

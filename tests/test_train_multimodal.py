@@ -95,14 +95,17 @@ def test_the_media_change_the_loss(tmp_path: Path, models: dict[str, Path], kind
 @pytest.mark.parametrize("kind", KINDS)
 def test_sft_and_dpo_train_on_media_rows(tmp_path: Path, models: dict[str, Path],
                                          kind: str) -> None:
-    """Both trainers through the same collator; DPO with precomputed reference log-probs."""
+    """SFT, DPO and the critic through the same collator; DPO with precomputed reference
+    log-probs; the critic on critique rows with their media."""
     from eval_anything.trainers import train
     from eval_anything.trainers.config import load_train_config
 
-    data = preference_rows(tmp_path / "data", kind)
-    for algorithm in ("sft", "dpo"):
+    data = {"sft": preference_rows(tmp_path / "data", kind),
+            "critic": feedback_rows(tmp_path / "data", kind)}
+    data["dpo"] = data["sft"]
+    for algorithm in ("sft", "dpo", "critic"):
         cfg = load_train_config(None, algorithm, {
-            "model.path": str(models[kind]), "data.train": str(data),
+            "model.path": str(models[kind]), "data.train": str(data[algorithm]),
             "training.output_dir": str(tmp_path / algorithm), "training.max_steps": 2,
             "training.save_steps": 2, "training.per_device_train_batch_size": 2,
             "training.precision": "fp32", "training.trl": {"disable_tqdm": True},
@@ -183,3 +186,22 @@ def test_sft_dpo_and_llf_checkpoints_are_scored_on_a_matching_task_and_pushed(
     assert done.train is not None and done.train.global_step == 2
     (scored,) = done.train.scored
     assert scored.status == "scored" and scored.pushed_run_id
+
+
+@pytest.mark.slow
+def test_lora_dpo_on_a_media_model_saves_an_adapter(tmp_path: Path,
+                                                   models: dict[str, Path]) -> None:
+    from eval_anything.trainers import train
+    from eval_anything.trainers.config import load_train_config
+
+    cfg = load_train_config(None, "dpo", {
+        "model.path": str(models["audio"]), "data.train": str(preference_rows(tmp_path, "audio")),
+        "training.output_dir": str(tmp_path / "out"), "training.max_steps": 2,
+        "training.save_steps": 2, "training.per_device_train_batch_size": 2,
+        "training.precision": "fp32", "training.trl": {"disable_tqdm": True},
+        "model.lora": {"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]},
+    })
+    out = train(cfg)
+    assert (out.final_dir / "adapter_config.json").exists()
+    assert not (out.final_dir / "model.safetensors").exists()
+    assert any("rewards/margins" in h for h in out.log_history)
