@@ -2,7 +2,7 @@
 
 A task is *source + prompt + request type + scorers + metrics*. Python hooks are referenced by
 registered name only (loaders, scorers, metrics, aggregators); YAML never names an import path.
-YAML is read with ``yaml.safe_load`` and prompts are rendered in a sandboxed jinja2 environment.
+YAML is read with PyYAML's safe loader and prompts are rendered in a sandboxed jinja2 environment.
 """
 
 from __future__ import annotations
@@ -165,9 +165,14 @@ class GroupSpec(BaseModel):
     file: str | None = Field(default=None, exclude=True)
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, ~100x faster than the
+# pure-Python one, which took most of a run's start-up (every task file is read at each run)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_spec_file(path: Path) -> TaskSpec | GroupSpec:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except yaml.YAMLError as e:
         raise TaskSpecError(f"{path}: not valid YAML: {e}") from e
     if not isinstance(raw, dict):
