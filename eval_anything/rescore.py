@@ -28,7 +28,8 @@ from eval_anything.cache import ResponseCache, default_cache_path
 from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
 from eval_anything.errors import UserError
 from eval_anything.folder_lock import LOCK_FILE, FolderLock
-from eval_anything.models.base import ModelOutput
+from eval_anything.models.base import ModelOutput, RequestFlow
+from eval_anything.request_flow import Stages, run_flow, scoring_flow
 from eval_anything.results import (
     MEDIA_DIR,
     Results,
@@ -194,16 +195,24 @@ def _rescore_task(
         raise RescoreError(str(e)) from None
     judges = {role: _judge(built, b, cache) for role, b in roles.items()}
     ctx = ScoreContext(judges=judges, run_dir=src, task=spec)
-    rescored: list[SampleRecord] = []
-    for start in range(0, len(records), max(1, batch_size)):
-        batch = records[start : start + batch_size]
+
+    def score(batch: list[SampleRecord]) -> list[SampleRecord]:
         batch_samples = [by_id[r.sample_id] for r in batch]
         outputs = [_output(r) for r in batch]
         scores: list[dict[str, Any]] = [{} for _ in batch]
         for sc in scorers:
             for acc, new in zip(scores, sc.score(batch_samples, outputs, ctx), strict=True):
                 acc.update(new)
-        rescored += [r.model_copy(update={"scores": s}) for r, s in zip(batch, scores, strict=True)]
+        return [r.model_copy(update={"scores": s}) for r, s in zip(batch, scores, strict=True)]
+
+    # served judges get their own concurrency (request_flow); local ones batches of batch_size
+    rescored: list[SampleRecord] = []
+    flows = [j.request_flow(max(1, batch_size)) for j in judges.values()]
+    run_flow(records, RequestFlow.batches(max(1, batch_size)),
+             scoring_flow(flows, max(1, batch_size)),
+             Stages(answer=lambda batch: batch, score=score, write=rescored.extend))
+    position = {r.sample_id: i for i, r in enumerate(records)}
+    rescored.sort(key=lambda r: position[r.sample_id])
     planned = PlannedTask(spec, samples, old.task_fingerprint, scorers, roles)
     result = task_result(planned, rescored, judges)
     result = result.model_copy(update={"details": {**old.details, "rescored_from": old_run_id}})

@@ -287,6 +287,18 @@ def test_served_judge_reaches_its_own_limit(tmp_path: Path) -> None:
     assert judge_srv.max_in_flight == 6 and gen.max_in_flight <= 2
     assert len(judge_srv.received) == 30
 
+    # re-judging the run (eval-anything score) flows the same way: 6 in flight, default batch 8
+    from eval_anything.rescore import rescore
+
+    with FakeOpenAIServer(default_answer="Rating: [[9]]", hold_first=6,
+                          hold_timeout=WAIT) as again:
+        res = rescore(tmp_path / "run", {"judge": f"openai:m,base_url={again.base_url},"
+                                                  "max_concurrency=6"},
+                      output_dir=tmp_path / "rescored", include_paths=[tmp_path / "tasks"],
+                      cache_path=None)
+    assert again.max_in_flight == 6 and len(again.received) == 30
+    assert res.tasks[task].metrics["instruction_following"].value == pytest.approx(9.0)
+
 
 class RecordingEngine:
     """The surface of ``vllm.LLM`` (a GPU engine outside this process) that the adapter uses:
