@@ -71,14 +71,6 @@ def load_video_audio(
     return read_video_audio(video_source(part, base_dir), sample_rate)
 
 
-def sample_frames(frames: list[Any], max_frames: int | None) -> list[Any]:
-    """At most ``max_frames`` of already-decoded frames, uniformly (first and last kept)."""
-    if max_frames is None or len(frames) <= max_frames:
-        return frames
-    idx = np.linspace(0, len(frames) - 1, max_frames).round().astype(int)
-    return [frames[i] for i in idx]
-
-
 def image_to_png_bytes(img: Any) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
