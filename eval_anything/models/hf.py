@@ -163,7 +163,7 @@ class HFModel(ModelAdapter):
         if self.multimodal:
             from eval_anything.models.hf_av import chat_message
 
-            hears = self.video_audio and "audio" in self.input_modalities
+            hears = self.video_audio and {"audio", "video"} <= set(self.input_modalities)
             chat = [chat_message(m, video_audio=hears) for m in messages]
             return str(
                 self.processor.apply_chat_template(
