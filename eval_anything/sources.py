@@ -150,10 +150,11 @@ def check_media(
         where = f"{spec.file}: row {row} (sample {sample.id!r}), field 'input[{k}].path'"
         p = Path(path).resolve()
         if roots is not None and not any(p.is_relative_to(r) for r in roots):
+            shown = path if str(p) == path else f"{path} (resolved: {p})"
             raise TaskSpecError(
-                f"{where}: {path} resolves to {p}, outside the dataset folder "
-                f"{roots[0]}; keep media inside it, or set the loader's 'media_root' in "
-                f"{spec.file} to the folder that holds them"
+                f"{where}: {shown} is outside the dataset folder {roots[0]}; keep media inside "
+                f"it, or name the folder that holds them in {spec.file} as "
+                "'loader: {name: ..., args: {media_root: DIR}}'"
             )
         if not p.exists():
             raise TaskSpecError(
