@@ -1,7 +1,8 @@
 """Video in and out: the one place a video file, inline video bytes or a folder of frames is read.
 
 Everything goes through PyAV (the ``av`` package ships its own FFmpeg, so an MP4, WebM, MOV, MKV
-or GIF decodes on a default install with no system ffmpeg). Why one module:
+or GIF decodes on a default install with no system ffmpeg). Why one home (this module, with its
+parts :mod:`eval_anything.video_probe` and :mod:`eval_anything.video_out`):
 
 - :func:`probe_video` is what run validation calls before any model is loaded: a file that is
   not a decodable video (a text file named ``.mp4``, a truncated download, an audio-only file)
@@ -21,232 +22,34 @@ A frame folder (image files sorted by name) has no timestamps of its own: it pla
 from __future__ import annotations
 
 import bisect
-import io
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from eval_anything.errors import UserError
-from eval_anything.media import FRAME_FOLDER_FPS, IMAGE_SUFFIXES
+from eval_anything.media import FRAME_FOLDER_FPS
 from eval_anything.video_out import encode_mp4, video_encoder
-
-VideoSource = str | Path | bytes
-
-#: Without a container index, a target this far past the decoder is reached by seeking; it is
-#: also how far before its stated end a video may stop (estimated frame counts of WebM/MKV).
-SEEK_AHEAD_S = 1.0
-FRAME_SUFFIXES = IMAGE_SUFFIXES
-
-
-class VideoError(UserError):
-    """A video that cannot be used: missing, not a video, no video stream, empty, or corrupt.
-
-    The message names the file (or the inline bytes) and what to fix; the CLI exits 2."""
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What :func:`probe_video` found; every field is known and positive for a usable video."""
-
-    duration_s: float
-    frame_count: int
-    fps: float
-    width: int
-    height: int
-    has_audio: bool
-    container: str
-    """Demuxer name (``mov,mp4,m4a,3gp,3g2,mj2``, ``matroska,webm``, ``gif``) or ``frames``."""
-    codec: str
-    """Video codec name (``h264``, ``vp9``, ``gif``...) or ``images`` for a frame folder."""
-
-
-def describe(source: VideoSource) -> str:
-    """How messages name a source: its path, or the size of inline bytes."""
-    if isinstance(source, bytes):
-        return f"inline video ({len(source)} bytes)"
-    return str(source)
-
-
-def _is_folder(source: VideoSource) -> bool:
-    return not isinstance(source, bytes) and Path(source).is_dir()
-
-
-def _folder_files(folder: Path) -> list[Path]:
-    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in FRAME_SUFFIXES)
-    if not files:
-        raise VideoError(
-            f"{folder}: a video folder must hold frame images"
-            f" ({', '.join(sorted(FRAME_SUFFIXES))}); it has none"
-        )
-    return files
-
-
-def _why(e: BaseException) -> str:
-    """FFmpeg's reason without PyAV's errno and '<none>' filename decoration."""
-    return str(getattr(e, "strerror", None) or e)
+from eval_anything.video_probe import (
+    SEEK_AHEAD_S,
+    VideoError,
+    VideoInfo,
+    VideoSource,
+    describe,
+    ffmpeg_reason,
+    folder_files,
+    is_folder,
+    open_container,
+    probe_container,
+    probe_video,
+)
 
 
 def _av() -> Any:
     import av
 
     return av
-
-
-def _open(source: VideoSource) -> Any:
-    """Open a container for reading, turning every way that fails into a VideoError."""
-    av = _av()
-    name = describe(source)
-    if not isinstance(source, bytes) and not Path(source).exists():
-        raise VideoError(
-            f"{name}: video file not found; check the path (relative to the task folder)"
-        )
-    try:
-        if isinstance(source, bytes):
-            return av.open(io.BytesIO(source), mode="r")
-        return av.open(str(source), mode="r")
-    except (av.FFmpegError, OSError, ValueError) as e:
-        raise VideoError(
-            f"{name}: FFmpeg cannot open it as a video ({_why(e)}); supply an MP4, WebM, MOV, MKV"
-            " or GIF file"
-        ) from e
-
-
-def _probe_folder(folder: Path, folder_fps: float) -> VideoInfo:
-    from PIL import Image
-
-    files = _folder_files(folder)
-    try:
-        with Image.open(files[0]) as first:
-            width, height = first.size
-    except OSError as e:
-        raise VideoError(f"{files[0]}: not a readable frame image ({e})") from e
-    return VideoInfo(
-        duration_s=len(files) / folder_fps,
-        frame_count=len(files),
-        fps=folder_fps,
-        width=width,
-        height=height,
-        has_audio=False,
-        container="frames",
-        codec="images",
-    )
-
-
-def _stream_facts(container: Any, stream: Any) -> tuple[float, int, float]:
-    """(duration in seconds, frame count, fps) from the headers, 0 where a header is silent."""
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-    fps = float(rate) if rate else 0.0
-    duration = 0.0
-    if stream.duration and stream.time_base:
-        duration = float(stream.duration * stream.time_base)
-    elif container.duration:
-        duration = container.duration / 1_000_000  # AV_TIME_BASE
-    frames = int(stream.frames or 0)
-    if frames <= 0 and duration > 0 and fps > 0:
-        frames = max(1, round(duration * fps))  # WebM/MKV headers carry no frame count
-    if duration <= 0 and frames > 0 and fps > 0:
-        duration = frames / fps
-    return duration, frames, fps
-
-
-def _count_packets(container: Any, stream: Any) -> tuple[float, int]:
-    """Duration and frame count by demuxing (no decoding), for headers that give neither."""
-    frames, end = 0, 0.0
-    for packet in container.demux(stream):
-        if packet.size == 0:
-            continue
-        frames += 1
-        if packet.pts is not None and packet.time_base:
-            stop = packet.pts + (packet.duration or 0)
-            end = max(end, float(stop * packet.time_base))
-    container.seek(0)
-    return end, frames
-
-
-def _reaches_end(container: Any, stream: Any, duration: float, fps: float) -> bool:
-    """Whether the video's packets reach its stated end. A truncated download keeps a header
-    that promises the whole clip, and would otherwise fail (or repeat its last frame) only when
-    sampled. The keyframe there is decoded (corrupt data raises); the packets after it are only
-    read (cheap on long GOPs)."""
-    start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
-    target = start + duration - min(SEEK_AHEAD_S, duration / 4) - 1 / fps
-    container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
-    reached, decoded_key = False, False
-    for packet in container.demux(stream):
-        if packet.size == 0 or packet.pts is None:
-            continue
-        if not decoded_key:
-            stream.codec_context.decode(packet)  # raises on corrupt data near the end
-            decoded_key = True
-        if float(packet.pts * packet.time_base) >= target:
-            reached = True
-            break
-    stream.codec_context.flush_buffers()
-    container.seek(0)
-    return reached
-
-
-def _probe_open(container: Any, name: str) -> VideoInfo:
-    av = _av()
-    if not container.streams.video:
-        kinds = sorted({s.type for s in container.streams}) or ["none"]
-        raise VideoError(
-            f"{name}: has no video stream (streams: {', '.join(kinds)}); supply a video file"
-        )
-    stream = container.streams.video[0]
-    try:
-        duration, frames, fps = _stream_facts(container, stream)
-        if duration <= 0 or frames <= 0:
-            duration, frames = _count_packets(container, stream)
-            fps = fps or (frames / duration if duration > 0 else 0.0)
-        first = next(iter(container.decode(stream)), None)
-        if first is not None and container.format.name != "gif":
-            if not _reaches_end(container, stream, duration, fps):
-                if stream.duration or stream.frames:  # the stream's own header says more
-                    raise VideoError(
-                        f"{name}: the video stops before its stated {duration:.2f} s;"
-                        " the file is truncated"
-                    )
-                # the length came from the container (an audio track may run longer): count
-                duration, frames = _count_packets(container, stream)
-    except av.FFmpegError as e:
-        raise VideoError(
-            f"{name}: the video stream does not decode ({_why(e)}); the file is corrupt"
-        ) from e
-    if first is None:
-        raise VideoError(
-            f"{name}: the video stream holds no decodable frame; the file is empty or corrupt"
-        )
-    if duration <= 0 or frames <= 0 or fps <= 0:
-        raise VideoError(
-            f"{name}: the video has no positive duration and frame count "
-            f"(duration {duration:.3f} s, {frames} frames); re-encode it"
-        )
-    return VideoInfo(
-        duration_s=duration,
-        frame_count=frames,
-        fps=fps,
-        width=int(first.width),
-        height=int(first.height),
-        has_audio=bool(container.streams.audio),
-        container=str(container.format.name),
-        codec=str(stream.codec_context.name),
-    )
-
-
-def probe_video(source: VideoSource, folder_fps: float = FRAME_FOLDER_FPS) -> VideoInfo:
-    """Check that ``source`` is a usable video and say what it holds, decoding one frame.
-
-    Raises :class:`VideoError` unless the source opens, has a video stream that decodes, and a
-    positive duration and frame count. Cheap enough to run over every video of a task."""
-    if _is_folder(source):
-        return _probe_folder(Path(source), folder_fps)  # type: ignore[arg-type]
-    with _open(source) as container:
-        return _probe_open(container, describe(source))
 
 
 def frame_indices(
@@ -334,7 +137,7 @@ def _decode_at(
             yield cur
     except av.FFmpegError as e:
         raise VideoError(
-            f"{name}: the video stream fails to decode ({_why(e)}); the file is corrupt"
+            f"{name}: the video stream fails to decode ({ffmpeg_reason(e)}); the file is corrupt"
         ) from e
 
 
@@ -352,8 +155,8 @@ def sample_video_frames(
     only."""
     from PIL import Image
 
-    if _is_folder(source):
-        files = _folder_files(Path(source))  # type: ignore[arg-type]
+    if is_folder(source):
+        files = folder_files(Path(source))  # type: ignore[arg-type]
         keep = frame_indices(len(files), folder_fps, num_frames, fps)
         out = []
         for i in keep:
@@ -364,10 +167,10 @@ def sample_video_frames(
                 raise VideoError(f"{files[i]}: not a readable frame image ({e})") from e
         return out
     name = describe(source)
-    with _open(source) as container:
+    with open_container(source) as container:
         if container.streams.video:
             container.streams.video[0].thread_type = "AUTO"  # before the probe opens the decoder
-        info = _probe_open(container, name)
+        info = probe_container(container, name)
         stream = container.streams.video[0]
         start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
         keep = frame_indices(info.frame_count, info.fps, num_frames, fps)
@@ -383,10 +186,10 @@ def read_video_audio(source: VideoSource, sample_rate: int | None = None) -> tup
     """The video's first audio track as mono float32 samples and their rate (resampled to
     ``sample_rate`` when given). A video without an audio track is a VideoError."""
     name = describe(source)
-    if _is_folder(source):
+    if is_folder(source):
         raise VideoError(f"{name}: a folder of frames has no audio track")
     av = _av()
-    with _open(source) as container:
+    with open_container(source) as container:
         if not container.streams.audio:
             raise VideoError(
                 f"{name}: the video has no audio track; give the audio as its own part"
@@ -400,7 +203,7 @@ def read_video_audio(source: VideoSource, sample_rate: int | None = None) -> tup
                 chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
         except av.FFmpegError as e:
             raise VideoError(
-                f"{name}: the audio track fails to decode ({_why(e)}); the file is corrupt"
+                f"{name}: the audio track fails to decode ({ffmpeg_reason(e)}); the file is corrupt"
             ) from e
         chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
     if not chunks:
@@ -412,6 +215,8 @@ __all__ = [
     "FRAME_FOLDER_FPS",
     "VideoError",
     "VideoInfo",
+    "VideoSource",
+    "describe",
     "encode_mp4",
     "frame_indices",
     "probe_video",
