@@ -8,8 +8,8 @@ the flow of the model behind it. :func:`run_flow` drives the samples through thr
 
 1. answer: the adapter, through the response cache, answers a unit of samples;
 2. score: the scorers (and their judges) turn the answers into records;
-3. write: records are appended to the sample log in the caller's thread as they complete; what
-   completed together shares one write and one fsync, so a kill loses only what was in flight.
+3. write: records are appended to the sample log in the caller's thread as they complete (what
+   completed together shares one write), so a kill loses only what was in flight.
 
 When neither the model nor any judge is served, everything runs in the caller's thread, unit by
 unit: two local models on one device would only contend. Otherwise every stage gets the threads
@@ -20,8 +20,10 @@ finished ones.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -245,7 +247,6 @@ def run_task_flow(
     ``samples`` to the sample log ``log`` with the flows of the task's model and judges;
     ``on_written`` sees each group of records once it is on disk (usage, progress)."""
     from eval_anything.requests import score_answers
-    from eval_anything.results import append_sample_records
 
     local = RequestFlow.batches(batch_size)
     judge_flows = [
@@ -253,8 +254,10 @@ def run_task_flow(
         for j in ctx.judges.values()
     ]
 
+    sample_log = SampleLog(log)
+
     def write(records: list[Any]) -> None:
-        append_sample_records(log, records)
+        sample_log.append(records)
         on_written(records)
 
     stages: Stages[Any, Any, Any] = Stages(
@@ -263,4 +266,35 @@ def run_task_flow(
         write=write,
     )
     generation = treq.adapter.request_flow(batch_size)
-    run_flow(samples, generation, scoring_flow(judge_flows, batch_size), stages)
+    try:
+        run_flow(samples, generation, scoring_flow(judge_flows, batch_size), stages)
+    finally:
+        sample_log.sync()
+
+
+class SampleLog:
+    """A task's sample log, appended to as records complete.
+
+    Every append reaches the operating system at once, so a killed process loses nothing
+    written. fsync, which only matters if the machine itself goes down, runs at most once per
+    ``sync_every`` seconds and when the task ends: at one fsync per batch it cost more than the
+    rest of our per-item work together (``benchmarks/request_overhead.py``)."""
+
+    def __init__(self, path: Path, sync_every: float = 1.0) -> None:
+        self.path, self.sync_every = path, sync_every
+        self.synced = time.monotonic()
+        self.dirty = False
+
+    def append(self, records: list[Any]) -> None:
+        from eval_anything.results import append_sample_records
+
+        append_sample_records(self.path, records, fsync=False)
+        self.dirty = True
+        if time.monotonic() - self.synced >= self.sync_every:
+            self.sync()
+
+    def sync(self) -> None:
+        if self.dirty and self.path.exists():
+            with self.path.open("rb") as f:
+                os.fsync(f.fileno())
+        self.dirty, self.synced = False, time.monotonic()

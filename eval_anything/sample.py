@@ -55,11 +55,15 @@ class Sample(BaseModel):
         """Resolve relative media paths against ``base_dir`` (the dataset's folder); the loader
         then checks that they stay inside it (symlinks resolved)."""
         parts = []
+        changed = False
         for p in self.input:
             path = getattr(p, "path", None)
             if path is not None and not Path(path).is_absolute():
                 # lexical: a symlink keeps its name, so errors show the path the row gave
                 absolute = os.path.normpath(Path(base_dir).absolute() / path)
                 p = p.model_copy(update={"path": absolute})
+                changed = True
             parts.append(p)
-        return self.model_copy(update={"input": parts})
+        # a frozen sample without relative paths is already what we want (copying it cost
+        # more than the loader itself, per row)
+        return self.model_copy(update={"input": parts}) if changed else self
