@@ -332,12 +332,13 @@ def append_sample_records(
 def _repair_torn_tail(path: Path, f: Any) -> None:
     """Cut a torn last line (a kill mid-write) so the next record starts on a line of its own
     and the log holds only whole records."""
-    data = path.read_bytes()
-    if data.endswith(b"\n"):
-        return
-    keep = data.rfind(b"\n") + 1
+    with path.open("rb") as r:
+        r.seek(-1, os.SEEK_END)
+        if r.read(1) == b"\n":
+            return  # the common case: one byte read, whatever the log's size
+        keep, tail = _last_line(r)
     try:
-        SampleRecord.model_validate_json(data[keep:])
+        SampleRecord.model_validate_json(tail)
         f.write("\n")  # a whole record that lacks only its newline: keep it
         return
     except ValidationError:
@@ -345,6 +346,21 @@ def _repair_torn_tail(path: Path, f: Any) -> None:
     f.flush()
     f.truncate(keep)
     f.seek(keep)
+
+
+def _last_line(r: Any, chunk: int = 1 << 16) -> tuple[int, bytes]:
+    """Offset and bytes of the last (unterminated) line, read backwards chunk by chunk."""
+    end = r.seek(0, os.SEEK_END)
+    pos, tail = end, b""
+    while pos > 0:
+        step = min(chunk, pos)
+        pos -= step
+        r.seek(pos)
+        tail = r.read(step) + tail
+        cut = tail.rfind(b"\n")
+        if cut >= 0:
+            return pos + cut + 1, tail[cut + 1 :]
+    return 0, tail
 
 
 def _truncate_quietly(f: Any, size: int) -> None:

@@ -152,3 +152,15 @@ def test_torn_last_line_is_ignored_then_cut_and_nothing_else_is_skipped(tmp_path
     log.write_text("\n".join([lines[0], "{not a record", *lines[1:]]) + "\n")
     with pytest.raises(ResultsFileError, match=r"t\.jsonl:2"):
         list(iter_sample_records(log))
+
+
+def test_last_line_found_across_chunks(tmp_path: Path) -> None:
+    from eval_anything.results import _last_line
+
+    f = tmp_path / "log"
+    f.write_bytes(b'{"a": 1}\n{"b": 2}\n{"torn": "abcdefghijklmnop')
+    with f.open("rb") as r:
+        assert _last_line(r, chunk=5) == (18, b'{"torn": "abcdefghijklmnop')
+    f.write_bytes(b"no newline at all")
+    with f.open("rb") as r:
+        assert _last_line(r, chunk=4) == (0, b"no newline at all")
