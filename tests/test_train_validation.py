@@ -39,6 +39,13 @@ CASES = {
     "bad trl argument": ([GOOD], ["--set", "training.trl.no_such_arg=1"], "training.trl"),
     "sft from critique rows": ([{"prompt": "Q", "response": "a", "critique": "c"}], [],
                                "rows cannot train SFT"),
+    "unknown auto-score task": ([GOOD], ["--tasks", "no_such_task"],
+                                "field 'autoscore.tasks': "),
+    "llf template syntax": ([{"prompt": "Q"}], ["--critic", "scripted:",
+                                                "--set", 'llf.refine_template="{% if %}"'],
+                            "field 'llf.refine_template': not a valid Jinja template"),
+    "--set value not yaml": ([GOOD], ["--set", "dpo.beta={{ 1"],
+                             "--set 'dpo.beta={{ 1': the value is not valid YAML"),
 }
 
 
@@ -49,7 +56,7 @@ def test_bad_trainer_input_exits_2_and_writes_nothing(
     rows, flags, message = CASES[case]
     data = _data(tmp_path, rows)
     out = tmp_path / "out"
-    algorithm = "sft" if case == "sft from critique rows" else "dpo"
+    algorithm = {"sft from critique rows": "sft", "llf template syntax": "llf"}.get(case, "dpo")
     result = CliRunner().invoke(app, [
         "train", algorithm, "--model", str(tiny_llama), "--data", str(data),
         "--output-dir", str(out), *flags,

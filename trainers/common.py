@@ -249,9 +249,23 @@ def lock_scope() -> Iterator[None]:
         release_output_dirs(keep=before)
 
 
+def check_autoscore(cfg: TrainConfig) -> None:
+    """The auto-score tasks must exist before training starts: a typo found at the first save
+    would leave a trained folder with every checkpoint marked failed."""
+    if not cfg.autoscore.tasks:
+        return
+    from eval_anything.catalog import load_catalog
+
+    try:
+        load_catalog(cfg.autoscore.include_paths).expand(cfg.autoscore.tasks)
+    except ValueError as e:  # UnknownComponentError and TaskSpecError are user errors
+        raise ConfigError(f"{cfg.where()}: field 'autoscore.tasks': {e}") from None
+
+
 def start_run(cfg: TrainConfig) -> str:
-    """Lock the output folder, then the training run id (``training_run.json``): the first
-    writes of a run, after everything was validated."""
+    """Check the auto-score tasks, lock the output folder, then the training run id
+    (``training_run.json``): the first writes of a run, after everything was validated."""
+    check_autoscore(cfg)
     hold_output_dir(cfg)
     return training_run_id(cfg)
 

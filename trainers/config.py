@@ -268,7 +268,15 @@ def parse_set_option(item: str) -> tuple[str, Any]:
     key, sep, text = item.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set dpo.beta=0.2")
-    return key.strip(), yaml.safe_load(text) if text.strip() else ""
+    if not text.strip():
+        return key.strip(), ""
+    try:
+        return key.strip(), yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(
+            f"--set {item!r}: the value is not valid YAML ({e.problem}); quote it, e.g. "
+            f"--set '{key.strip()}=\"...\"'"
+        ) from None
 
 
 def load_train_config(

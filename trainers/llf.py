@@ -270,9 +270,20 @@ class LLFPipeline:
     def check_inputs(self, prompts: list[Prompt]) -> None:
         """Before anything is written: the policy, the critic and the model DPO trains must each
         take every modality the prompts carry (else exit 2 naming row, field and modality)."""
-        from eval_anything.trainers.common import load_tokenizer
+        import jinja2
+        from jinja2.sandbox import SandboxedEnvironment
+
+        from eval_anything.trainers.common import check_autoscore, load_tokenizer
         from eval_anything.trainers.processor_trainers import check_media
 
+        for name in ("critique_template", "refine_template"):
+            try:
+                SandboxedEnvironment().from_string(getattr(self.llf, name))
+            except jinja2.TemplateError as e:
+                raise ConfigError(
+                    f"{self.cfg.where()}: field 'llf.{name}': not a valid Jinja template: {e}"
+                ) from None
+        check_autoscore(self.cfg)
         with_media = [p for p in prompts if p.media]
         if not with_media:
             return
