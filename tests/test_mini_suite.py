@@ -40,8 +40,22 @@ def test_the_script_is_deterministic(tmp_path: Path) -> None:
         subprocess.run([sys.executable, script, "--out", str(tmp_path / out)], check=True,
                        capture_output=True)
     for f in (tmp_path / "a").rglob("*"):
-        if f.is_file():
-            assert f.read_bytes() == (tmp_path / "b" / f.relative_to(tmp_path / "a")).read_bytes()
+        if not f.is_file():
+            continue
+        other = tmp_path / "b" / f.relative_to(tmp_path / "a")
+        if f.suffix == ".mp4":
+            # x264 may pick a different but equivalent bitstream from one process to the next;
+            # what must not change is what a model sees: every decoded frame, exactly
+            assert decoded_frames(f) == decoded_frames(other), f
+        else:
+            assert f.read_bytes() == other.read_bytes(), f
+
+
+def decoded_frames(path: Path) -> list[bytes]:
+    import av
+
+    with av.open(str(path)) as c:
+        return [fr.to_ndarray(format="rgb24").tobytes() for fr in c.decode(video=0)]
 
 
 def test_every_mini_task_loads_and_the_group_holds_them_all() -> None:
