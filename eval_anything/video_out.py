@@ -2,9 +2,10 @@
 
 H.264 (libx264) when the bundled FFmpeg has it, else OpenH264, else VP9; all three play in
 browsers inside MP4, which is what the sample browser and the leaderboard show. The MP4 has its
-index first (faststart) so a browser plays it while loading, and is bit-exact for equal inputs
-(one encoder thread, FFmpeg's bitexact flags): generated suites and caches reproduce byte for
-byte on one install.
+index first (faststart) so a browser plays it while loading. One encoder thread and FFmpeg's
+bitexact flags make equal inputs decode to identical frames; the bitstream itself is usually, not
+always, byte-identical across processes (x264 occasionally picks an equivalent encoding), so
+comparisons of generated clips compare decoded frames.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def encode_mp4(
     sample_rate: int | None = None,
 ) -> bytes:
     """MP4 bytes of ``frames`` (PIL images or RGB uint8 arrays) at ``fps``, with a mono AAC track
-    of ``audio`` (float samples at ``sample_rate``) when given. Bit-exact for equal inputs."""
+    of ``audio`` (float samples at ``sample_rate``) when given. Equal inputs, equal frames."""
     av = _av()
     if not frames:
         raise ValueError("encode_mp4 needs at least one frame")
