@@ -274,7 +274,8 @@ def parse_set_option(item: str) -> tuple[str, Any]:
         return key.strip(), yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(
-            f"--set {item!r}: the value is not valid YAML ({e.problem}); quote it, e.g. "
+            f"--set {item!r}: the value is not valid YAML ({getattr(e, 'problem', e)}); quote "
+            "it, e.g. "
             f"--set '{key.strip()}=\"...\"'"
         ) from None
 

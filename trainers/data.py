@@ -31,7 +31,6 @@ from typing import Any
 
 from eval_anything.trainers.config import ConfigError, DataSection
 from eval_anything.trainers.layouts import (
-    FIELD_MODALITY,
     MediaRef,
     indexed_choice,
     metadata_of,
@@ -320,5 +319,3 @@ def use_chat(chat: str, tokenizer: Any) -> bool:
         return False
     return bool(getattr(tokenizer, "chat_template", None))
 
-
-MEDIA_FIELD_NAMES = tuple(FIELD_MODALITY)
