@@ -26,6 +26,7 @@ one the model is evaluated with. Use ``hf`` (or ``vllm``) for multiple-choice ta
 from __future__ import annotations
 
 import asyncio
+import atexit
 import base64
 import io
 import json
@@ -365,6 +366,7 @@ class _Session:
         )
         self.thread.start()
         self.client, self.gate = self.run(self._open(limit, timeout))
+        atexit.register(self.close)  # an adapter nobody closed still ends its connections cleanly
 
     @staticmethod
     async def _open(
@@ -389,6 +391,9 @@ class _Session:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def close(self) -> None:
+        atexit.unregister(self.close)
+        if self.loop.is_closed() or os.getpid() != self.pid:  # a forked child has no loop thread
+            return
         try:
             self.run(self.client.close())
         finally:
