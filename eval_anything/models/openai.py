@@ -139,6 +139,7 @@ class OpenAIModel(ModelAdapter):
         self.extra_body = _parse_extra_body(extra_body)
         self._live: _Session | None = None
         self._session_lock = threading.Lock()
+        import aiohttp  # noqa: F401 - imported with the adapter, not while its first requests wait
 
     # ------------------------------------------------------------------ identity
 
