@@ -40,7 +40,11 @@ class RunSpec(BaseModel):
     tasks: list[str] = Field(description="Task and group names as requested.")
     judges: dict[str, str] = Field(default_factory=dict, description="Role -> judge binding.")
     limit: int | None = Field(default=None, description="Max samples per task.")
-    seed: int = Field(default=0, description="Seed for sampling and sample selection.")
+    seed: int = Field(
+        default=0,
+        description="Seed given to the model for sampled generation (temperature > 0); greedy "
+        "tasks ignore it. Samples are never shuffled: --limit takes the first N of a task.",
+    )
     batch_size: int = Field(default=8, description="Requests per adapter call.")
     shard: str | None = Field(default=None, description="'i/n' when this run is one shard.")
     gen_overrides: dict[str, Any] = Field(

@@ -9,7 +9,6 @@ and appends its records to ``samples/<task>.jsonl`` as it goes. Running again wi
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -394,4 +393,4 @@ def task_result(pt: PlannedTask, records: list[Any], judges: dict[str, Any]) -> 
     )
 
 
-__all__ = ["ConfigError", "TaskSpecError", "evaluate", "plan_tasks", "build_adapter", "uuid"]
+__all__ = ["ConfigError", "TaskSpecError", "evaluate", "plan_tasks", "build_adapter"]

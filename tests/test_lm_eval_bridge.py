@@ -299,13 +299,11 @@ def test_sharded_lm_eval_task_merges_to_unsharded(env: dict[str, Path], tmp_path
 
 @pytest.mark.slow
 def test_runner_route_writes_our_results(env: dict[str, Path], tmp_path: Path) -> None:
-    """``evaluate(..., tasks=["lm_eval:tiny_mc"])`` end to end (needs the runner to pass lm-eval
-    include paths: RunSpec.lm_eval_include_paths)."""
+    """``evaluate(..., tasks=["lm_eval:tiny_mc"])`` end to end, lm-eval include paths passed
+    through RunSpec.lm_eval_include_paths."""
     from eval_anything import evaluate
     from eval_anything.models.scripted import ScriptedModel
 
-    if "lm_eval_include_paths" not in RunSpec.model_fields:
-        pytest.skip("runner does not pass lm-eval include paths yet")
     res = evaluate("scripted", ["lm_eval:tiny_mc"], output_dir=tmp_path / "run", cache_path=None,
                    progress=False, adapter=ScriptedModel(default="red"),
                    lm_eval_include_paths=[env["tasks"]])
