@@ -1,7 +1,7 @@
 """SFT vs DPO vs LLF on the demo's modality-selection data, from the same SmolLM2 base and the
 same step budget, each scored on the held-out mini task with a paired 95% CI against the base.
 
-    python benchmarks/train_comparison.py [--workdir runs/train_comparison] [--steps 40]
+    python benchmarks/train_comparison.py [--workdir runs/train_comparison] [--steps 20]
 
 - SFT: the preferred answer of each demo instruction (`eval-anything demo`'s default);
 - DPO: TRL's DPO on the demo's binary pairs (sigmoid + SFT term, the demo's DPO settings);
@@ -12,7 +12,9 @@ same step budget, each scored on the held-out mini task with a paired 95% CI aga
 Every method trains the same number of steps of the same batch size and learning rate; the base
 and each final checkpoint are scored greedily on `mini_amg_modality_selection` (24 items none of
 the training data contains). Writes `comparison.json` and prints a Markdown table. Offline, CPU;
-about half an hour on 2 cores.
+about 20 minutes on 2 idle cores (methods run in
+parallel with ``--methods sft,dpo`` and ``--methods llf`` in two processes, then
+``--methods ""`` prints the merged table).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ CRITIQUE_TEMPLATE = (  # the critic's training template, over the user's questio
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", default="runs/train_comparison")
-    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--precision", default="auto")
     ap.add_argument("--llf-prompts", type=int, default=None, help="Use only the first N prompts.")
     ap.add_argument("--methods", default="sft,dpo,llf",
@@ -113,8 +115,8 @@ def llf_method(work: Path, cache: str, args: Any) -> dict[str, Any]:
         "dpo.beta": settings.beta, "dpo.loss_type": list(settings.loss_type),
         "llf.critic": f"hf:pretrained={critic.final_dir},dtype=float32",
         "llf.critique_template": CRITIQUE_TEMPLATE,
-        "llf.sample": {"max_new_tokens": 80, "temperature": 0.7, "seed": 0},
-        "llf.critique": {"max_new_tokens": 48}, "llf.refine": {"max_new_tokens": 80},
+        "llf.sample": {"max_new_tokens": 64, "temperature": 0.7, "seed": 0},
+        "llf.critique": {"max_new_tokens": 40}, "llf.refine": {"max_new_tokens": 64},
         "llf.batch_size": 16,
         "autoscore.tasks": [DEMO_TASK], "autoscore.push": False, "autoscore.cache_path": cache,
     }))
