@@ -3,8 +3,10 @@
     streamlit run leaderboard/app.py -- --store postgresql://user@host/db
     eval-anything leaderboard --store runs.sqlite
 
-Pages: the ranked table, the paper's results-table layout, training curves, task drilldown,
-sample browser, run comparison and reproducibility. Reads the store only; never runs a model.
+Pages: the leaderboards (one per suite or task), the paper's results-table layout, the tasks
+(description, modalities, scale, judge roles), training curves, task drilldown, sample browser,
+run comparison and reproducibility. The page and its filters are in the URL, to share a view.
+Reads the store only; never runs a model.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from eval_anything.leaderboard.views import (
     paper,
     repro,
     samples,
+    tasks,
     training,
 )
 from eval_anything.store.config import redact
@@ -27,6 +30,7 @@ from eval_anything.store.config import redact
 VIEWS = {
     "Leaderboard": board.render,
     "Paper table": paper.render,
+    "Tasks": tasks.render,
     "Training runs": training.render,
     "Task drilldown": drilldown.render,
     "Sample browser": samples.render,
@@ -50,6 +54,8 @@ def main() -> None:
     if linked in VIEWS and "view" not in st.session_state:
         st.session_state["view"] = linked  # deep link: ?view=Compare+runs
     view = st.sidebar.radio("View", list(VIEWS), key="view")
+    if st.query_params.get("view") != view:
+        st.query_params["view"] = view
     VIEWS[view](url)
 
 

@@ -76,6 +76,19 @@ def paper_groups() -> tuple[str, ...]:
     return tuple(sorted(g.group for g in groups if g.aggregate.name in ("overall", "s_amg")))
 
 
+@st.cache_resource(show_spinner=False)
+def group_members() -> dict[str, set[str]]:
+    """Every task and group inside each paper-layout group (nested groups included)."""
+    from eval_anything.catalog import load_catalog
+
+    catalog = load_catalog()
+    out = {}
+    for group in paper_groups():
+        tasks, groups = catalog.expand([group])
+        out[group] = (set(tasks) | set(groups)) - {group}
+    return out
+
+
 def run_source(url: str, run_id: str) -> RunSource:
     """A run for the gate's statistics, reading through the caches above."""
     return RunSource(run_id, results(url, run_id), lambda task: sample_records(url, run_id, task))
@@ -94,9 +107,51 @@ def run_label(runs_df: pd.DataFrame, run_id: str) -> str:
     if row.empty:
         return run_id
     r = row.iloc[0]
+    from eval_anything.leaderboard.ranking import short_model_name
+
     step = f" @ step {int(r['step'])}" if pd.notna(r["step"]) else ""
-    return f"{r['model_name']}{step} · {run_id[:12]} · {str(r['created_at'])[:16]}"
+    name = short_model_name(r["model_name"])
+    return f"{name}{step} · {run_id[:12]} · {str(r['created_at'])[:16]}"
 
 
 def clear() -> None:
     st.cache_data.clear()
+
+
+def _judge_roles(spec: Any) -> str:
+    """``role (default binding)`` for each judge role the task's scorers need."""
+    from eval_anything import registry
+    from eval_anything.errors import UserError
+
+    roles: list[str] = []
+    for ref in spec.scorers:
+        try:
+            scorer = registry.get("scorer", ref.name)(**ref.args)
+        except (UserError, TypeError, ValueError) as e:
+            return f"(scorer {ref.name!r} could not be built here: {e})"
+        roles += [r for r in scorer.required_roles() if r not in roles]
+    return ", ".join(f"{r} (default {spec.judges[r]})" if r in spec.judges else r
+                     for r in roles) or "-"
+
+
+@st.cache_resource(show_spinner=False)
+def task_catalog() -> dict[str, list[dict[str, Any]]]:
+    """Every bundled (and plugin) task and group as rows for the Tasks page: name, description,
+    modalities, declared scale and judge roles (tasks); members and aggregate (groups)."""
+    from eval_anything.catalog import load_catalog
+
+    catalog = load_catalog()
+    tasks = [{
+        "name": name, "description": spec.description or "-",
+        "input": ", ".join(spec.input_modalities), "output": ", ".join(spec.output_modalities),
+        "primary metric": spec.primary_metric or "-",
+        "scale": "-" if spec.scale is None else spec.scale.label(),
+        "judge roles": _judge_roles(spec),
+    } for name, spec in sorted(catalog.tasks.items())]
+    groups = [{
+        "name": name, "description": spec.description or "-",
+        "aggregate": spec.aggregate.name,
+        "scale": "-" if spec.scale is None else spec.scale.label(),
+        "tasks": ", ".join(spec.tasks),
+    } for name, spec in sorted(catalog.groups.items())]
+    return {"tasks": tasks, "groups": groups}

@@ -14,7 +14,9 @@ whose lower values are better ranks with its order reversed.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
+from pathlib import PurePosixPath, PureWindowsPath
 
 import numpy as np
 import pandas as pd
@@ -86,10 +88,36 @@ def ranks_by_upper_bound(lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
     return ranks
 
 
+_CHECKPOINT_DIR = re.compile(r"(checkpoint|step|epoch|global_step)[-_]?\d+", re.IGNORECASE)
+
+
+def short_model_name(name: object) -> str:
+    """A model's name as a reader recognizes it: a hub id (``org/model``) stays as written; a
+    local path becomes its folder name, with the parent folder in front when the folder is a
+    numbered checkpoint (``train/checkpoint-40``). The full path stays in the run's details."""
+    text = str(name or "").strip()
+    if not text:
+        return "(unnamed model)"
+    is_path = text.startswith(("/", "./", "../", "~")) or PureWindowsPath(text).drive != ""
+    if not is_path:
+        return text
+    parts = [p for p in PurePosixPath(text.replace("\\", "/")).parts if p not in ("/", ".")]
+    if not parts:
+        return text
+    tail = parts[-1]
+    if _CHECKPOINT_DIR.fullmatch(tail) and len(parts) > 1:
+        return f"{parts[-2]}/{tail}"
+    return tail
+
+
 def _label(info: pd.DataFrame) -> pd.Series:
+    """``short name @ step N · identity hash``: readable, and two different models never share
+    a label (the hash is the first six characters of the model's identity)."""
     step = info["step"]
     suffix = np.where(step.notna(), " @ step " + step.astype("Int64").astype(str), "")
-    label = info["model_name"].astype(str) + suffix
+    identity = info["model_identity"].fillna("").astype(str).str[:6]
+    short = info["model_name"].map(short_model_name)
+    label = short + suffix + np.where(identity != "", " · " + identity, "")
     dup = label.duplicated(keep=False)
     return label.where(~dup, label + " (" + info.index.astype(str).str[:8] + ")")
 
@@ -164,6 +192,9 @@ def board_table(
         "ci_low": lows,
         "ci_high": highs,
     }, index=values.index)
+    if len(ranked_tasks) == 1:
+        counts = rows.pivot(index="run_id", columns="task", values="n")[ranked_tasks[0]]
+        table["n"] = pd.array(counts.loc[values.index], dtype="Int64")
     table["tied"] = table.groupby("rank", dropna=False)["rank"].transform("size") - 1
     table.loc[table["rank"].isna(), "tied"] = 0
     for task in tasks:
@@ -175,7 +206,42 @@ def board_table(
                               na_position="last")
     table["trend"] = training_sparklines(table)
     head = ["rank", "model", "training run", "step", "score", "trend", "ci_low", "ci_high", "tied"]
+    head += ["n"] if "n" in table.columns else []
     return table[head + [c for c in table.columns if c not in head]].reset_index(drop=True)
+
+
+PAPER_SUITES = ("eval-anything", "eval-anything-mini")
+
+
+def board_names(rows: pd.DataFrame, paper_groups: Sequence[str] = ()) -> list[str]:
+    """The leaderboards a store offers, first screen first: the paper's suites
+    (``eval-anything``, then ``eval-anything-mini``, then other paper-layout groups), other
+    groups, then tasks; each only when some run has a score for it."""
+    if rows.empty:
+        return []
+    scored = rows[rows["value"].notna()]
+    groups = set(scored.loc[scored["kind"] == "group", "task"])
+    tasks = set(scored.loc[scored["kind"] != "group", "task"])
+    paper = [g for g in (*PAPER_SUITES, *sorted(paper_groups)) if g in groups]
+    paper = list(dict.fromkeys(paper))
+    return paper + sorted(groups - set(paper)) + sorted(tasks - groups)
+
+
+def first_screen_boards(boards: Sequence[str], members: dict[str, set[str]]) -> list[str]:
+    """The boards the first screen shows: every suite, and every task or group that is not
+    part of a shown suite (a suite's board already shows its parts as the paper's columns;
+    they stay a pick away)."""
+    inside = set().union(*(members.get(b, set()) for b in boards)) if boards else set()
+    return [b for b in boards if b not in inside]
+
+
+def board_rows(rows: pd.DataFrame, board: str) -> tuple[pd.DataFrame, int]:
+    """The rows of one leaderboard: runs that have a score for ``board``. Also how many runs
+    hold ``board`` without a score (all items unscored): they are left out of the ranking, and
+    the page says how many, rather than showing them with a blank score and no rank."""
+    mine = rows[rows["task"] == board]
+    scored = mine[mine["value"].notna()]
+    return scored, int(mine["run_id"].nunique() - scored["run_id"].nunique())
 
 
 def training_sparklines(table: pd.DataFrame) -> list[list[float] | None]:

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from eval_anything.store import STORE_ENV
 
 APP = str(Path(__file__).resolve().parent.parent / "leaderboard" / "app.py")
-VIEWS = ["Leaderboard", "Paper table", "Training runs", "Task drilldown", "Sample browser",
+VIEWS = ["Leaderboard", "Paper table", "Tasks", "Training runs", "Task drilldown", "Sample browser",
          "Compare runs", "Reproducibility"]
 
 
@@ -54,8 +54,16 @@ def test_every_page_renders(app: AppTest) -> None:
     assert any(m.value == "0123456789ab" for m in app.metric)
 
 
+def _mean_board(at: AppTest) -> AppTest:
+    """The mean-of-tasks board (the first screen shows one board per suite or task)."""
+    at.selectbox(key="rank_on").set_value("mean of selected tasks").run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_mean_of_undeclared_scales_is_refused_visibly(app: AppTest) -> None:
     # qa (accuracy 0-1) and gen (ratings 1-10) declare no scale: no mean, and the page says so
+    _mean_board(app)
     assert any("Mean refused" in w.value and "qa" in w.value for w in app.warning)
     table = _frame_with(app, "rank")
     assert table["rank"].isna().all() and table["score"].isna().all()
@@ -67,21 +75,22 @@ def test_main_table_ranks_with_cis(app: AppTest) -> None:
     assert not app.warning
     table = _frame_with(app, "rank")
     assert len(table) == 5
-    assert {"qa", "gen", "score", "ci_low", "ci_high", "tied", "trend"} <= set(table.columns)
+    assert {"n", "score", "ci_low", "ci_high", "tied", "trend"} <= set(table.columns)
     assert table["rank"].min() == 1 and table["rank"].is_monotonic_increasing
     policy = table[table["model"].str.startswith("policy")]
     assert len(policy) == 3 and all(len(t) == 3 for t in policy["trend"])
 
 
 def test_filters_change_the_table(app: AppTest) -> None:
+    _mean_board(app)
     assert len(_frame_with(app, "rank")) == 5
     app.sidebar.multiselect(key="f_models").set_value(["alpha", "beta"]).run()
     table = _frame_with(app, "rank")
-    assert sorted(table["model"]) == ["alpha", "beta"]
+    assert sorted(m.split(" · ")[0] for m in table["model"]) == ["alpha", "beta"]
     app.sidebar.multiselect(key="f_tasks").set_value(["qa"]).run()
     table = _frame_with(app, "rank")
     assert "qa" in table.columns and "gen" not in table.columns
-    assert list(table["model"]) == ["alpha", "beta"]  # 0.70 vs 0.55 on qa
+    assert [m.split(" · ")[0] for m in table["model"]] == ["alpha", "beta"]  # 0.70 vs 0.55
     app.sidebar.multiselect(key="f_tasks").set_value([]).run()
     app.sidebar.multiselect(key="f_models").set_value([]).run()
     app.sidebar.multiselect(key="f_modalities").set_value(["image"]).run()
@@ -173,12 +182,13 @@ def paper_app(paper_store: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def test_mixed_declared_scales_are_normalized_visibly(paper_app: AppTest) -> None:
+    _mean_board(paper_app)
     notes = [i.value for i in paper_app.info]
     assert any("Scales differ" in n and "normalized to 0-1" in n for n in notes), notes
     assert any("mini_amu 1-10" in n and "mini_amg_modality_selection 0-1" in n for n in notes)
     table = _frame_with(paper_app, "rank")
     assert table["score"].between(0, 1).all()
-    assert list(table["model"]) == ["omni-a", "omni-b"]
+    assert [m.split(" · ")[0] for m in table["model"]] == ["omni-a", "omni-b"]
 
 
 def test_paper_view_puts_runs_beside_the_published_rows(paper_app: AppTest) -> None:

@@ -112,6 +112,7 @@ def served_paper_app(tmp_path: Path) -> Iterator[str]:
 
 ALERTS = ("[...document.querySelectorAll('[data-testid=\"stAlert\"]')]"
           ".map(e => e.innerText).join('\\n')")
+MEAN_BOARD = "mean+of+selected+tasks"  # the first screen shows one board per suite or task
 GRID_TEXT = "document.querySelector('[data-testid=\"stDataFrame\"] table')?.innerText"
 
 
@@ -177,7 +178,7 @@ def test_main_page_renders_the_ranked_table_in_chromium(served_app: str, browser
     browser.call("Page.enable")
     browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
                  deviceScaleFactor=1, mobile=False)
-    browser.call("Page.navigate", url=served_app)
+    browser.call("Page.navigate", url=served_app + "?board=" + MEAN_BOARD)
     _wait_until(lambda: browser.evaluate(TABLE_READY), 90, "the leaderboard table to render")
     # qa (0-1) and gen (1-10) declare no scale: the page refuses their mean, in plain view
     _wait_until(lambda: "Mean refused" in (browser.evaluate(ALERTS) or ""), 30,
@@ -190,7 +191,7 @@ def test_main_page_renders_the_ranked_table_in_chromium(served_app: str, browser
         " return {rows: t.getAttribute('aria-rowcount'), text: t.innerText}; })()"
     )
     assert grid["rows"] == "6"  # header + 5 checkpoints
-    for model in ("alpha", "beta", "policy @ step 300"):
+    for model in ("alpha · ", "beta · ", "policy @ step 300 · "):
         assert model in grid["text"]
     _screenshot(browser, "leaderboard-main.png")
 
@@ -210,7 +211,7 @@ def test_mixed_scales_normalized_and_paper_table_in_chromium(
     browser.call("Page.enable")
     browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
                  deviceScaleFactor=1, mobile=False)
-    browser.call("Page.navigate", url=served_paper_app)
+    browser.call("Page.navigate", url=served_paper_app + "?board=" + MEAN_BOARD)
     _wait_until(lambda: browser.evaluate(TABLE_READY), 90, "the leaderboard table to render")
     notice = _wait_until(lambda: "Scales differ" in (browser.evaluate(ALERTS) or "")
                          and browser.evaluate(ALERTS), 30, "the normalized-mean notice")

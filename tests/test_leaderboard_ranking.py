@@ -31,13 +31,22 @@ def test_rows_without_bounds_are_unranked() -> None:
 def _rows(specs: list[tuple[str, str, str, float, float]]) -> pd.DataFrame:
     """(run_id, model, task, value, stderr) -> leaderboard rows."""
     return pd.DataFrame([
-        {"run_id": r, "model_name": m, "model_identity": m, "training_run_id": None,
+        {"run_id": r, "model_name": m, "model_identity": f"{m}-identity", "training_run_id": None,
          "step": None, "created_at": f"2026-01-01T00:00:{i:02d}", "task": t, "kind": "task",
          "primary_metric": "acc", "value": v, "stderr": se, "ci_low": v - 1.96 * se,
          "ci_high": v + 1.96 * se, "n": 100, "input_modalities": "text,image" if t == "img" else
          "text", "output_modalities": "text"}
         for i, (r, m, t, v, se) in enumerate(specs)
     ])
+
+
+def _names(table: pd.DataFrame) -> list[str]:
+    """Model labels without the identity hash the table appends (``a · <hash>`` -> ``a``)."""
+    return [m.split(" · ")[0] for m in table["model"]]
+
+
+def _by_model(table: pd.DataFrame) -> pd.DataFrame:
+    return table.set_index(pd.Index(_names(table)))
 
 
 def test_board_table_ranks_on_the_mean_of_tasks_with_ties() -> None:
@@ -47,7 +56,7 @@ def test_board_table_ranks_on_the_mean_of_tasks_with_ties() -> None:
         ("r3", "c", "qa", 0.20, 0.01), ("r3", "c", "img", 0.30, 0.01),
     ])
     table = ranking.board_table(rows, scales=SCALES)
-    assert list(table["model"]) == ["a", "b", "c"]
+    assert _names(table) == ["a", "b", "c"]
     assert list(table["rank"]) == [1, 1, 3]
     assert list(table["tied"]) == [1, 1, 0]
     # mean of means: SE = sqrt(0.01^2 + 0.01^2) / 2
@@ -62,7 +71,7 @@ def test_missing_task_leaves_a_row_unranked() -> None:
     rows = _rows([("r1", "a", "qa", 0.9, 0.01), ("r1", "a", "img", 0.8, 0.01),
                   ("r2", "b", "qa", 0.5, 0.01)])
     table = ranking.board_table(rows, scales=SCALES)
-    assert list(table["model"]) == ["a", "b"]
+    assert _names(table) == ["a", "b"]
     assert pd.isna(table.loc[1, "rank"]) and math.isnan(table.loc[1, "score"])
 
 
@@ -107,7 +116,7 @@ def test_mean_over_declared_scales_is_normalized() -> None:
     scales = {"qa": UNIT, "img": ScaleSpec(min=1, max=10)}
     plan = ranking.score_plan(rows, ranking.MEAN, scales)
     assert plan.kind == "normalized" and "qa 0-1" in plan.message and "img 1-10" in plan.message
-    table = ranking.board_table(rows, scales=scales).set_index("model")
+    table = _by_model(ranking.board_table(rows, scales=scales))
     # a: (0.90 + (2 - 1) / 9) / 2; b: (0.50 + 8 / 9) / 2, so b ranks first on the normalized mean
     assert table.loc["a", "score"] == pytest.approx((0.90 + 1 / 9) / 2)
     assert table.loc["b", "score"] == pytest.approx((0.50 + 8 / 9) / 2)
@@ -122,7 +131,7 @@ def test_lower_is_better_is_flipped() -> None:
                   ("r1", "a", "qa", 0.5, 0.01), ("r2", "b", "qa", 0.5, 0.01)])
     loss = ScaleSpec(min=0, max=1, higher_is_better=False)
     one = ranking.board_table(rows, rank_on="loss", scales={"loss": loss})
-    assert list(one["model"]) == ["a", "b"] and list(one["rank"]) == [1, 2]
-    both = ranking.board_table(rows, scales={"loss": loss, "qa": UNIT}).set_index("model")
+    assert _names(one) == ["a", "b"] and list(one["rank"]) == [1, 2]
+    both = _by_model(ranking.board_table(rows, scales={"loss": loss, "qa": UNIT}))
     assert both.loc["a", "score"] == pytest.approx((0.8 + 0.5) / 2)  # 1 - 0.2 on the flip
     assert both.loc["a", "rank"] == 1 and both.loc["b", "rank"] == 2

@@ -1,5 +1,5 @@
 """Two runs side by side: per-task paired difference with CI (the gate's statistics), and the
-items where they disagree."""
+items where they disagree, each with its input and target beside both outputs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from eval_anything.content import text_of
 from eval_anything.gate import GateInputError
 from eval_anything.gate_inputs import RunSource, primary_score_of
 from eval_anything.leaderboard import data
-from eval_anything.leaderboard.render import md_escape, show_parts
+from eval_anything.leaderboard.render import md_escape, show_parts, show_text
 
 MAX_SHOWN = 20
 
@@ -41,6 +41,11 @@ def disagreements(a: RunSource, b: RunSource, task: str) -> pd.DataFrame:
             rows.append({"sample_id": ra.sample_id, "A": va_v, "B": vb_v,
                          "output A": text_of(ra.output), "output B": text_of(rb.output)})
     return pd.DataFrame(rows, columns=["sample_id", "A", "B", "output A", "output B"])
+
+
+def _value(record: object, score: str | None) -> str:
+    rec = record.scores.get(score) if score else None  # type: ignore[attr-defined]
+    return "unscored" if rec is None or rec.value is None else f"{score}={rec.value:g}"
 
 
 def render(url: str) -> None:
@@ -76,14 +81,21 @@ def render(url: str) -> None:
     diff = disagreements(a, b, task)
     st.text(f"{len(diff)} items scored differently")
     st.dataframe(diff, hide_index=True, width="stretch", key="cmp_diff")
+    score_name = primary_score_of(a.results.tasks[task], a.records(task))
     a_by = {r.sample_id: r for r in a.records(task)}
     b_by = {r.sample_id: r for r in b.records(task)}
     for sid in list(diff["sample_id"])[:MAX_SHOWN]:
         with st.expander(md_escape(sid)):
-            left, right = st.columns(2)
+            item, left, right = st.columns(3)
+            with item:  # the input and target, once: both runs answered the same item
+                st.text("input")
+                show_parts(a_by[sid].input, url, a_id, None)
+                if a_by[sid].target is not None:
+                    st.text("target")
+                    show_text(a_by[sid].target)
             with left:
-                st.text("A")
+                st.text(f"A: {_value(a_by[sid], score_name)}")
                 show_parts(a_by[sid].output, url, a_id, None)
             with right:
-                st.text("B")
+                st.text(f"B: {_value(b_by[sid], score_name)}")
                 show_parts(b_by[sid].output, url, b_id, None)

@@ -28,6 +28,7 @@ def render(url: str) -> None:
     cols[3].metric("device", env.get("device") or "-")
     st.text(f"run {d['run_id']}  created {d['created_at']}  platform {env.get('platform') or '-'}")
     st.subheader("Model")
+    st.text(f"name: {d['model'].get('name')}  identity: {d['model'].get('identity')}")
     st.json(d["model"], expanded=False)
     st.subheader("Run spec")
     st.json(d["spec"], expanded=False)
