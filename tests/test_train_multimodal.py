@@ -205,3 +205,15 @@ def test_lora_dpo_on_a_media_model_saves_an_adapter(tmp_path: Path,
     assert (out.final_dir / "adapter_config.json").exists()
     assert not (out.final_dir / "model.safetensors").exists()
     assert any("rewards/margins" in h for h in out.log_history)
+    # the adapter is scored the way its base is: on the base's media class, with its processor
+    import torch
+
+    from eval_anything.models.hf_loading import load_model_and_tokenizer
+
+    loaded = load_model_and_tokenizer(str(out.final_dir), None, torch.float32, "cpu")
+    assert loaded.processor is not None
+    assert type(loaded.model).__name__ == type_name_of(models["audio"])
+
+
+def type_name_of(folder: Path) -> str:
+    return str(json.loads((folder / "config.json").read_text())["architectures"][0])

@@ -18,6 +18,10 @@ class Loaded:
     base_identity: dict[str, Any] | None
 
 
+#: files that say a checkpoint folder carries its own processor configuration
+PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json")
+
+
 def _multimodal_auto_class(config: Any) -> Any | None:
     """The Auto class for models that take media through a processor, or None (text only)."""
     import transformers
@@ -80,13 +84,26 @@ def _load_peft(
         raise ValueError(
             f"{adapter_cfg}: field 'base_model_name_or_path' is empty; pass --model-args base=DIR"
         )
-    model = transformers.AutoModelForCausalLM.from_pretrained(
+    config = transformers.AutoConfig.from_pretrained(base_path, trust_remote_code=trust)
+    # a media model's adapter goes on the same class and processor its base is scored with
+    auto_cls = _multimodal_auto_class(config)
+    model = (auto_cls or transformers.AutoModelForCausalLM).from_pretrained(
         base_path, dtype=dtype, trust_remote_code=trust
     )
     model = PeftModel.from_pretrained(model, str(path)).merge_and_unload()
     tok_src = path if (path / "tokenizer_config.json").exists() else Path(base_path)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(tok_src), trust_remote_code=trust)
+    processor = None
+    if auto_cls is not None:
+        has_own = any((path / f).exists() for f in PROCESSOR_FILES)
+        processor = transformers.AutoProcessor.from_pretrained(
+            str(path if has_own else base_path), trust_remote_code=trust
+        )
+        tokenizer = getattr(processor, "tokenizer", processor)
+    else:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(
+            str(tok_src), trust_remote_code=trust
+        )
     model.to(device).eval()
     return Loaded(
-        model, tokenizer, None, {"base": str(base_path), **weights_identity(str(base_path))}
+        model, tokenizer, processor, {"base": str(base_path), **weights_identity(str(base_path))}
     )
