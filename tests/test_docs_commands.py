@@ -1,0 +1,132 @@
+"""Every ```bash block of README.md and docs/*.md runs as written, or says why it cannot here.
+
+A block runs with ``bash -euo pipefail`` in a fresh copy of the checkout (the tracked files as
+they are in the working tree, as a clone would have them, plus a link to the repository's
+``.venv``, whose ``bin`` is first on PATH), offline (``HF_HUB_OFFLINE``), with its own store and
+response cache in the test's temporary folder, so nothing it writes lands in the checkout or the
+user's cache. Exit 0 passes.
+
+A block that cannot run here starts with a marker line that the reader sees beside the command::
+
+    # needs: network - pip downloads the dependencies
+
+``needs`` names one or more of :data:`NEEDS` and the text after the dash says why; the block is
+then skipped with that reason. Blocks that take minutes (``make demo``, training, the mini
+suite) are slow-marked (:data:`SLOW`); a block longer than about three minutes is marked
+``# needs: long`` instead, with its measured time from docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+NEEDS = {
+    "gpu": "a CUDA GPU",
+    "network": "the network (downloads)",
+    "postgres-url": "a PostgreSQL server of your own",
+    "long": "more than about three minutes",
+    "model": "a model or run folder of your own (placeholders such as DIR, RUN_DIR)",
+    "server": "runs until stopped (serves a page or polls)",
+}
+SLOW = ("make demo", "eval-anything demo", "eval-anything train", "eval-anything watch",
+        "eval-anything-mini", "benchmarks/")
+FENCE = re.compile(r"^```bash[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
+MARKER = re.compile(r"^#\s*needs:\s*([a-z, -]+?)\s+[-\u2014]\s+(\S.*)$")
+TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class Block:
+    """One ```bash block: where it is, its text, and its ``# needs:`` marker if any."""
+
+    where: str
+    text: str
+    needs: tuple[str, ...]
+    reason: str
+
+    @property
+    def slow(self) -> bool:
+        return any(s in self.text for s in SLOW)
+
+
+def _blocks() -> list[Block]:
+    out = []
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        for m in FENCE.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            body = m.group(1)
+            first = body.splitlines()[0].strip() if body.strip() else ""
+            marker = MARKER.match(first)
+            needs: tuple[str, ...] = ()
+            reason = ""
+            if first.startswith("#") and "needs:" in first:
+                assert marker, f"{path.name}:{line}: write the marker as '# needs: KIND - why'"
+                needs = tuple(n.strip() for n in marker.group(1).split(",") if n.strip())
+                reason = marker.group(2)
+            out.append(Block(f"{path.relative_to(ROOT)}:{line}", body, needs, reason))
+    return out
+
+
+BLOCKS = _blocks()
+
+
+def test_every_marker_names_a_known_need_and_says_why() -> None:
+    assert BLOCKS, "no ```bash blocks found in README.md and docs/*.md"
+    for block in BLOCKS:
+        unknown = [n for n in block.needs if n not in NEEDS]
+        assert not unknown, f"{block.where}: unknown need {unknown}; known: {sorted(NEEDS)}"
+        if block.needs:
+            assert len(block.reason) > 10, f"{block.where}: say why next to '# needs:'"
+
+
+def _fresh_copy(dest: Path) -> Path:
+    """The tracked files as a clone would hold them (working-tree contents), and the venv."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                            check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    return dest
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVAL_ANYTHING_")}
+    env.update({
+        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        "VIRTUAL_ENV": str(ROOT / ".venv"),
+        "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+        "EVAL_ANYTHING_STORE": str(tmp / "store.sqlite"),
+        "EVAL_ANYTHING_CACHE_DIR": str(tmp / "cache"),
+    })
+    return env
+
+
+def _params() -> list[object]:
+    return [pytest.param(b, id=b.where, marks=[pytest.mark.slow] if b.slow else [])
+            for b in BLOCKS]
+
+
+@pytest.mark.parametrize("block", _params())
+def test_docs_block_runs_as_written(block: Block, tmp_path: Path) -> None:
+    if block.needs:
+        pytest.skip(f"{block.where} needs {', '.join(block.needs)}: {block.reason}")
+    checkout = _fresh_copy(tmp_path / "checkout")
+    out = subprocess.run(["bash", "-euo", "pipefail", "-c", block.text], cwd=checkout,
+                         env=_env(tmp_path), capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert out.returncode == 0, (
+        f"{block.where} exited {out.returncode}:\n{block.text}\n--- stdout\n{out.stdout[-3000:]}"
+        f"\n--- stderr\n{out.stderr[-3000:]}"
+    )
