@@ -38,7 +38,7 @@ NEEDS = {
     "server": "runs until stopped (serves a page or polls)",
 }
 SLOW = ("make demo", "eval-anything demo", "eval-anything train", "eval-anything watch",
-        "eval-anything-mini", "benchmarks/")
+        "eval-anything run ", "eval-anything-mini", "benchmarks/")  # a model loads or trains
 FENCE = re.compile(r"^```bash[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
 MARKER = re.compile(r"^#\s*needs:\s*([a-z, -]+?)\s+[-\u2014]\s+(\S.*)$")
 TIMEOUT_S = 900
