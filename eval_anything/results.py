@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
@@ -316,21 +316,41 @@ def append_sample_records(
     """Append whole lines, so a kill loses at most the batch in flight; ``fsync`` also forces
     them to disk (a killed process loses nothing once written; fsync guards against the
     machine going down, and the runner's sample log spaces its fsyncs out)."""
-    lines = redact("".join(r.model_dump_json() + "\n" for r in records))
+    with open_sample_log(path) as f:
+        write_sample_lines(f, path, records, fsync)
+
+
+def open_sample_log(path: Path) -> TextIO:
+    """The sample log ``path`` opened for appending (its folder made, a torn last line cut):
+    a writer that appends many times keeps it open rather than paying this per append."""
     with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as f:
+        f = path.open("a", encoding="utf-8")
+        try:
             if f.tell() > 0:
                 _repair_torn_tail(path, f)
-            start = f.tell()
-            try:
-                f.write(lines)
-                f.flush()
-                if fsync:
-                    os.fsync(f.fileno())
-            except OSError:
-                _truncate_quietly(f, start)  # a full disk leaves no torn line behind
-                raise
+        except BaseException:
+            f.close()
+            raise
+        return f
+
+
+def write_sample_lines(
+    f: TextIO, path: Path, records: Iterable[SampleRecord], fsync: bool = True
+) -> None:
+    """Append ``records`` (secrets redacted) as whole lines to ``f``, opened by
+    :func:`open_sample_log`, and hand them to the operating system at once."""
+    lines = redact("".join(r.model_dump_json() + "\n" for r in records))
+    with writing(path):
+        start = f.tell()
+        try:
+            f.write(lines)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        except OSError:
+            _truncate_quietly(f, start)  # a full disk leaves no torn line behind
+            raise
 
 
 def _repair_torn_tail(path: Path, f: Any) -> None:

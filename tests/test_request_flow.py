@@ -363,3 +363,29 @@ def test_one_adapter_shared_by_threads_keeps_one_limit() -> None:
         adapter.close()
     assert srv.max_in_flight == 5
     assert outs == [[f"echo: t{k}-{i}" for i in range(6)] for k in range(4)]
+
+
+def test_sample_log_appends_reach_readers_at_once_and_a_torn_tail_is_cut(tmp_path: Path) -> None:
+    """The runner's sample log stays open between appends: each append is readable by another
+    reader at once (a kill loses nothing written), the torn line a killed run left is cut
+    before the first append, and an append after close opens the file again."""
+    from eval_anything.request_flow import SampleLog
+    from eval_anything.results import SampleRecord, iter_sample_records
+
+    path = tmp_path / "samples" / "t.jsonl"
+    rec = [SampleRecord(sample_id=f"s{i}", input_ref="r", prompt_hash="p") for i in range(5)]
+    first = SampleLog(path)
+    first.append(rec[:1])
+    first.close()
+    with path.open("a") as f:
+        f.write(rec[1].model_dump_json()[:20])  # a kill mid-write
+    log = SampleLog(path)
+    log.append(rec[1:3])
+    assert [r.sample_id for r in iter_sample_records(path)] == ["s0", "s1", "s2"]
+    log.append(rec[3:4])
+    assert [r.sample_id for r in iter_sample_records(path)] == ["s0", "s1", "s2", "s3"]
+    log.close()
+    log.append(rec[4:])
+    log.close()
+    assert [r.sample_id for r in iter_sample_records(path)] == [f"s{i}" for i in range(5)]
+    assert path.read_text().count("\n") == 5
