@@ -32,6 +32,7 @@ class Answer(NamedTuple):
     sample: Sample
     request: Any
     output: ModelOutput
+    prompt_hash: str | None = None  # the request's content hash, when already computed
 
 
 class TaskRequests:
@@ -85,9 +86,18 @@ class TaskRequests:
         )
 
     def respond(self, samples: list[Sample]) -> tuple[list[Any], list[ModelOutput]]:
+        reqs, _, outputs = self._respond(samples)
+        return reqs, outputs
+
+    def _respond(
+        self, samples: list[Sample]
+    ) -> tuple[list[Any], list[str], list[ModelOutput]]:
+        """Requests, their content hashes (the cache key's, kept so that the records do not
+        hash each request again) and outputs, in sample order."""
         reqs = [self.request(s) for s in samples]
         ns = "loglikelihood" if self.spec.request == "multiple_choice" else "generate"
-        keys = [make_key(ns, self.identity, r.content_hash()) for r in reqs]
+        hashes = [r.content_hash() for r in reqs]
+        keys = [make_key(ns, self.identity, h) for h in hashes]
         outputs: list[ModelOutput | None] = []
         for k in keys:
             hit = self.cache.get(k)
@@ -111,13 +121,15 @@ class TaskRequests:
             for o, s in zip(outputs, samples, strict=True)
             if o is not None
         ]
-        return reqs, final
+        return reqs, hashes, final
 
     def answer(self, samples: list[Sample]) -> list[Answer]:
         """``respond`` as one (sample, request, output) per sample, the unit the request flow
         moves between its stages."""
-        reqs, outputs = self.respond(samples)
-        return [Answer(s, r, o) for s, r, o in zip(samples, reqs, outputs, strict=True)]
+        reqs, hashes, outputs = self._respond(samples)
+        return [
+            Answer(s, r, o, h) for s, r, o, h in zip(samples, reqs, outputs, hashes, strict=True)
+        ]
 
     def _call(self, reqs: list[Any], samples: list[Sample]) -> list[ModelOutput]:
         if self.spec.request == "multiple_choice":
@@ -181,13 +193,18 @@ def score_answers(
         for acc, new in zip(scores, sc.score(batch, outputs, ctx), strict=True):
             acc.update(new)
     return [
-        make_record(treq.spec, a.sample, a.request, a.output, sc)
+        make_record(treq.spec, a.sample, a.request, a.output, sc, a.prompt_hash)
         for a, sc in zip(answers, scores, strict=True)
     ]
 
 
 def make_record(
-    spec: TaskSpec, sample: Sample, req: Any, out: ModelOutput, scores: dict[str, ScoreRecord]
+    spec: TaskSpec,
+    sample: Sample,
+    req: Any,
+    out: ModelOutput,
+    scores: dict[str, ScoreRecord],
+    prompt_hash: str | None = None,
 ) -> SampleRecord:
     consumed = out.consumed_modalities or [m for m in sample.modalities]
     return SampleRecord(
@@ -196,7 +213,7 @@ def make_record(
         input_ref=sample.content_hash(),
         input=list(sample.input),
         target=sample.target,
-        prompt_hash=req.content_hash(),
+        prompt_hash=req.content_hash() if prompt_hash is None else prompt_hash,
         output=out.parts,
         scores=scores,
         consumed_modalities=consumed,
