@@ -18,6 +18,9 @@ server, bound with ``--judge judge=openai:...,max_concurrency=C``), three things
   (the HTTP library the ``openai`` adapter uses) and once over httpx;
 - ideal: ``ceil(N / C) x latency`` (waves of C requests); with a judge one more wave, since the
   last answers still need their verdicts.
+- CPU: the command's CPU seconds (user + system) beyond those of the one-item start-up run,
+  and the raw aiohttp client's: on a shared machine the CPU a request costs us decides how far
+  the wall time stretches when the cores are busy.
 
 Medians over ``--repeats``. Prints a Markdown table; ``--json`` writes the figures too.
 """
@@ -29,6 +32,7 @@ import asyncio
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -83,8 +87,9 @@ def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
 
 
 def ours(base_url: str, tasks_dir: Path, work: Path, conc: int, judged: bool,
-         limit: int) -> tuple[float, float]:
-    """(command wall seconds, the task's own seconds from results.json)."""
+         limit: int) -> tuple[float, float, float]:
+    """(command wall seconds, the task's own seconds from results.json, the command's CPU
+    seconds, user and system)."""
     task = "bench_judged" if judged else "bench_plain"
     out = Path(tempfile.mkdtemp(dir=work))
     cmd = [
@@ -98,16 +103,19 @@ def ours(base_url: str, tasks_dir: Path, work: Path, conc: int, judged: bool,
         cmd += ["--judge", f"judge=openai:m,base_url={base_url},max_concurrency={conc}"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "EVAL_ANYTHING_CACHE_DIR": str(work / "cache")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"run failed ({done.returncode}):\n{done.stderr[-3000:]}")
     results = json.loads((out / "run" / "results.json").read_text())
     n = results["tasks"][task]["n"]
     if n != limit:
         raise RuntimeError(f"run wrote {n} records, expected {limit}")
-    return wall, float(results["timings"][task])
+    return wall, float(results["timings"][task]), cpu
 
 
 async def raw_client(base_url: str, n: int, conc: int, judged: bool, library: str) -> float:
@@ -187,19 +195,26 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     try:
         for judged in (False, True):
-            starts = [ours(base_url, tasks_dir, work, 8, judged, 1)[0]
+            starts = [ours(base_url, tasks_dir, work, 8, judged, 1)
                       for _ in range(args.repeats)]
-            startup = statistics.median(starts) - args.latency * (2 if judged else 1)
+            startup = statistics.median(s[0] for s in starts) - args.latency * (
+                2 if judged else 1)
+            startup_cpu = statistics.median(s[2] for s in starts)
             for conc in args.concurrency:
-                walls, phases = [], []
+                walls, phases, cpus, raw_cpus = [], [], [], []
                 raws: dict[str, list[float]] = {"aiohttp": [], "httpx": []}
                 for _ in range(args.repeats):
-                    wall, phase = ours(base_url, tasks_dir, work, conc, judged, args.requests)
+                    wall, phase, cpu = ours(base_url, tasks_dir, work, conc, judged,
+                                            args.requests)
                     walls.append(wall)
                     phases.append(phase)
+                    cpus.append(cpu - startup_cpu)
                     for lib, times in raws.items():
+                        c0 = time.process_time()
                         times.append(asyncio.run(
                             raw_client(base_url, args.requests, conc, judged, lib)))
+                        if lib == "aiohttp":
+                            raw_cpus.append(time.process_time() - c0)
                 waves = math.ceil(args.requests / conc) + (1 if judged else 0)
                 row = {
                     "concurrency": conc, "judge": judged, "requests": args.requests,
@@ -209,6 +224,8 @@ def main() -> None:
                     "ours_requests_s": round(statistics.median(phases), 3),
                     "raw_aiohttp_s": round(statistics.median(raws["aiohttp"]), 3),
                     "raw_httpx_s": round(statistics.median(raws["httpx"]), 3),
+                    "ours_cpu_over_startup_s": round(statistics.median(cpus), 3),
+                    "raw_aiohttp_cpu_s": round(statistics.median(raw_cpus), 3),
                     "load_average": round(os.getloadavg()[0], 1),
                 }
                 row["requests_vs_raw"] = round(row["ours_requests_s"] / row["raw_aiohttp_s"], 3)
@@ -229,15 +246,17 @@ def table(rows: list[dict[str, Any]], latency: float) -> str:
     lines = [
         "| concurrency | judge | ideal (s) | start-up (s) | ours: run wall (s) | ours: "
         "requests (s) | raw aiohttp (s) | raw httpx (s) | ours requests / raw aiohttp | "
-        "ours wall / (ideal + start-up) | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "ours wall / (ideal + start-up) | ours CPU beyond start-up (s) | raw aiohttp CPU (s) "
+        "| load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['concurrency']} | {'yes' if r['judge'] else 'no'} | {r['ideal_s']:.2f} | "
             f"{r['startup_s']:.2f} | {r['ours_wall_s']:.2f} | {r['ours_requests_s']:.2f} | "
             f"{r['raw_aiohttp_s']:.2f} | {r['raw_httpx_s']:.2f} | {r['requests_vs_raw']:.2f} | "
-            f"{r['wall_vs_ideal_plus_startup']:.2f} | {r['load_average']} |"
+            f"{r['wall_vs_ideal_plus_startup']:.2f} | {r['ours_cpu_over_startup_s']:.2f} | "
+            f"{r['raw_aiohttp_cpu_s']:.2f} | {r['load_average']} |"
         )
     lines.append(f"\n{rows[0]['requests'] if rows else 0} requests, server latency {latency} s.")
     return "\n".join(lines)
