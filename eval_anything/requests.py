@@ -145,7 +145,7 @@ class TaskRequests:
         for i, p in enumerate(out.parts):
             data = getattr(p, "data", None)
             if data is not None:
-                ext = _MIME_EXT.get(p.mime or "", _EXT[p.type])
+                ext = _MIME_EXT.get(getattr(p, "mime", None) or "", _EXT[p.type])
                 rel = Path(MEDIA_DIR) / self.spec.task / f"{_safe(sample_id)}-{i}{ext}"
                 dest = self.run_dir / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
