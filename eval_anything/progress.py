@@ -1,4 +1,4 @@
-"""Progress bars (rich, on stderr) with samples per second."""
+"""Progress bars (rich, on stderr) with samples per second and time remaining."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.progress import (
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 
@@ -46,6 +47,8 @@ class ProgressReporter:
                 TaskProgressColumn(),
                 _Rate(),
                 TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
                 console=Console(stderr=True),
                 transient=False,
             )
@@ -56,6 +59,11 @@ class ProgressReporter:
             return _Bar(None, None)
         tid = self.progress.add_task(name, total=total, completed=completed)
         return _Bar(self.progress, tid)
+
+    def note(self, text: str) -> None:
+        """One line above the bars (nothing when progress is off, as with ``--quiet``)."""
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def close(self) -> None:
         if self.progress is not None:

@@ -354,7 +354,13 @@ def _run_task(
     # similar lengths in one batch waste less padding; records are keyed by id, so order is free
     todo.sort(key=lambda s: len(s.text))
     ctx = ScoreContext(judges=judges, run_dir=run_dir, task=pt.spec)
-    bar = reporter.task(pt.spec.task, total=len(pt.samples), completed=len(pt.samples) - len(todo))
+    kept = len(pt.samples) - len(todo)
+    if kept:
+        reporter.note(
+            f"{pt.spec.task}: resumed from {log}: kept {kept} of {len(pt.samples)} items, "
+            f"{len(todo)} to run"
+        )
+    bar = reporter.task(pt.spec.task, total=len(pt.samples), completed=kept)
 
     def written(records: list[Any]) -> None:
         for r in records:

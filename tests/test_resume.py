@@ -108,6 +108,19 @@ def test_rerun_into_finished_dir_calls_nothing(tmp_path: Path) -> None:
     assert second.tasks["slow_task"].metrics == first.tasks["slow_task"].metrics
 
 
+def test_a_resumed_run_says_how_many_items_it_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "task"
+    _task(folder)
+    out, calls = tmp_path / "run", tmp_path / "calls.log"
+    cmd = [a for a in _cmd(folder, out, calls, 0.0) if a != "--quiet"]
+    first = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert "resumed" not in first.stderr
+    second = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    text = " ".join(second.stderr.split())
+    assert f"slow_task: resumed from {out / 'samples' / 'slow_task.jsonl'}" in text
+    assert f"kept {N} of {N} items, 0 to run" in text
+
+
 def test_output_dir_of_another_model_is_refused(tmp_path: Path) -> None:
     from eval_anything.runner import ConfigError
 
