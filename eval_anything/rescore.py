@@ -29,6 +29,7 @@ from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
 from eval_anything.errors import UserError
 from eval_anything.folder_lock import LOCK_FILE, FolderLock
 from eval_anything.models.base import ModelOutput, RequestFlow
+from eval_anything.progress import ProgressReporter
 from eval_anything.request_flow import Stages, run_flow, scoring_flow
 from eval_anything.results import (
     MEDIA_DIR,
@@ -65,8 +66,11 @@ def rescore(
     cache_path: Path | str | None | bool = True,
     batch_size: int | None = None,
     tasks: Sequence[str] | None = None,
+    progress: bool = False,
 ) -> Results:
     """Re-judge ``run_dir`` with ``judges`` (role -> binding) and write the new run.
+
+    ``progress`` shows a bar per task on stderr (items judged, rate, time remaining).
 
     ``tasks`` limits re-judging to those tasks (the others keep their scores): useful when one
     role serves several tasks and the new judge suits only some (``keyword`` rates AMU only).
@@ -83,14 +87,15 @@ def rescore(
         if out.resolve() != src.resolve():
             with FolderLock(out, what="output folder"):
                 return _rescore(src, judges, out, include_paths, cache_path, batch_size, tasks,
-                                started)
-        return _rescore(src, judges, out, include_paths, cache_path, batch_size, tasks, started)
+                                started, progress)
+        return _rescore(src, judges, out, include_paths, cache_path, batch_size, tasks, started,
+                        progress)
 
 
 def _rescore(
     src: Path, judges: dict[str, str], out: Path, include_paths: Sequence[Path | str],
     cache_path: Path | str | None | bool, batch_size: int | None, tasks: Sequence[str] | None,
-    started: float,
+    started: float, progress: bool = False,
 ) -> Results:
     old = read_results(src)
     bindings = {**old.spec.judges, **judges}
@@ -108,6 +113,7 @@ def _rescore(
         raise RescoreError(
             f"--tasks {', '.join(unknown)}: not in the run (it has {', '.join(old.tasks)})"
         )
+    reporter = ProgressReporter(enabled=progress)
     try:
         for name, old_result in old.tasks.items():
             keep = name.startswith(LM_EVAL_PREFIX) or (tasks is not None and name not in tasks)
@@ -121,10 +127,11 @@ def _rescore(
             specs[name] = spec
             records, result = _rescore_task(
                 spec, src, old_result, old.spec.limit, bindings, built, cache,
-                batch_size or old.spec.batch_size, old.run_id,
+                batch_size or old.spec.batch_size, old.run_id, reporter,
             )
             new_logs[name], task_results[name] = records, result
     finally:
+        reporter.close()
         for j in built.values():
             j.close()
         cache.close()
@@ -171,6 +178,7 @@ def _task_spec(catalog: Catalog, name: str, old: TaskResult, limit: int | None) 
 def _rescore_task(
     spec: TaskSpec, src: Path, old: TaskResult, limit: int | None, bindings: dict[str, str],
     built: dict[str, Any], cache: ResponseCache, batch_size: int, old_run_id: str,
+    reporter: ProgressReporter | None = None,
 ) -> tuple[list[SampleRecord], TaskResult]:
     from eval_anything.runner import ConfigError, PlannedTask, scorers_and_roles, task_result
 
@@ -207,10 +215,16 @@ def _rescore_task(
 
     # served judges get their own concurrency (request_flow); local ones batches of batch_size
     rescored: list[SampleRecord] = []
+    bar = (reporter or ProgressReporter(enabled=False)).task(spec.task, total=len(records))
+
+    def write(done: list[SampleRecord]) -> None:
+        rescored.extend(done)
+        bar.advance(len(done))
+
     flows = [j.request_flow(max(1, batch_size)) for j in judges.values()]
     run_flow(records, RequestFlow.batches(max(1, batch_size)),
              scoring_flow(flows, max(1, batch_size)),
-             Stages(answer=lambda batch: batch, score=score, write=rescored.extend))
+             Stages(answer=lambda batch: batch, score=score, write=write))
     position = {r.sample_id: i for i, r in enumerate(records)}
     rescored.sort(key=lambda r: position[r.sample_id])
     planned = PlannedTask(spec, samples, old.task_fingerprint, scorers, roles)

@@ -121,3 +121,13 @@ def test_score_command(finished_run: tuple[Path, AgentModel], no_generation: lis
     assert read_results(out).tasks["mini_amu"].judges[0].identity == "keyword:v1"
     bad = CliRunner().invoke(app, ["score", str(run), "--judge", "judge"])
     assert bad.exit_code == 2 and "ROLE=BINDING" in bad.output
+
+
+def test_rescore_shows_progress_per_task(finished_run: tuple[Path, AgentModel],
+                                        no_generation: list[str], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    run, _ = finished_run
+    rescore(run, {"judge": "keyword"}, output_dir=tmp_path / "out", cache_path=None,
+            tasks=["mini_amu"], progress=True)
+    err = " ".join(capsys.readouterr().err.split())
+    assert "mini_amu" in err and "4/4" in err and "samples/s" in err

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
             [], "--include-path", help="Folders of task YAML the run used (if not bundled)."
         ),
         no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached judgments."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
         fail_on_error: str | None = typer.Option(
             None, "--fail-on-error",
             help="Exit 3 when more items than this failed (model or judge errors): a count "
@@ -56,7 +57,7 @@ def register(app: typer.Typer) -> None:
             results = rescore(
                 run_dir, bindings, output_dir=run_dir if in_place else output_dir,
                 include_paths=include_path, cache_path=None if no_cache else True,
-                tasks=selected,
+                tasks=selected, progress=not quiet,
             )
         out = run_dir if in_place else (output_dir or default_output_dir(run_dir,
                                                                          results.spec.judges))
