@@ -131,3 +131,27 @@ def test_rescore_shows_progress_per_task(finished_run: tuple[Path, AgentModel],
             tasks=["mini_amu"], progress=True)
     err = " ".join(capsys.readouterr().err.split())
     assert "mini_amu" in err and "4/4" in err and "samples/s" in err
+
+
+def test_score_says_why_items_are_unscored_and_the_likelihood_fix(
+        finished_run: tuple[Path, AgentModel], tmp_path: Path) -> None:
+    """A judge in generation mode that never writes a verdict leaves every item unscored;
+    `score` says so in one line per task with the fix, and mode=likelihood scores them."""
+    run, _ = finished_run
+    chatty = tmp_path / "chatty.json"
+    chatty.write_text(json.dumps({"[Question]": "The answer looks fine to me."}), "utf-8")
+    result = CliRunner().invoke(app, ["score", str(run), "--judge", f"judge=scripted:{chatty}",
+                                      "--tasks", "mini_amu", "-o", str(tmp_path / "gen"),
+                                      "--no-cache", "--quiet"])
+    assert result.exit_code == 0, result.output
+    notes = [ln for ln in result.stderr.splitlines() if ln.startswith("note: mini_amu")]
+    assert len(notes) == 1, result.stderr
+    assert "no [[N]] verdict" in notes[0] and "mode=likelihood" in notes[0]
+    assert "4 unscored" in notes[0]
+    fixed = CliRunner().invoke(app, ["score", str(run), "--judge",
+                                     f"judge=scripted:{chatty},mode=likelihood",
+                                     "--tasks", "mini_amu", "-o", str(tmp_path / "ll"),
+                                     "--no-cache", "--quiet"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "note: mini_amu" not in fixed.stderr
+    assert read_results(tmp_path / "ll").tasks["mini_amu"].n_unscored.get("amu", 0) == 0

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -111,6 +113,52 @@ def results_table(results: Any) -> Table:
                 f"{gr.aggregation} of {len(gr.tasks)}" if i == 0 else "",
             )
     return t
+
+
+def unscored_notes(results: Any, run_dir: Path) -> list[str]:
+    """One line per task with unscored items: how many, the most common reason, and, when an
+    LLM judge in generation mode wrote no parseable verdict, the fix (``mode=likelihood``).
+
+    Why: a small local judge in the default generation mode rarely writes a verdict, so a
+    re-judged run can come back with every item unscored and nothing on screen says why."""
+    from eval_anything.results import read_sample_records
+
+    notes: list[str] = []
+    for name, tr in results.tasks.items():
+        if not any(tr.n_unscored.values()):
+            continue
+        reasons: Counter[str] = Counter()
+        parse_failures: set[str] = set()
+        for rec in read_sample_records(run_dir, name):
+            for score in rec.scores.values():
+                if score.value is not None:
+                    continue
+                reason = score.unscored_reason or "no reason recorded"
+                reasons[reason] += 1
+                judge = score.judge or ""
+                if (judge.startswith("llm:") and "mode=likelihood" not in judge
+                        and "verdict" in reason):
+                    parse_failures.add(judge.rsplit(":", 1)[0].removeprefix("llm:"))
+        if not reasons:
+            continue
+        reason, count = reasons.most_common(1)[0]
+        line = (f"{name}: {sum(reasons.values())} unscored score(s) of {tr.n} item(s); "
+                f"most common reason ({count}): {reason}")
+        if parse_failures:
+            binding = sorted(parse_failures)[0]
+            line += (f" - the judge {binding} wrote no parseable verdict in generation mode; "
+                     f"add mode=likelihood to its binding (e.g. --judge judge={binding},"
+                     "mode=likelihood)")
+        notes.append(redact(line))
+    return notes
+
+
+def print_unscored_notes(results: Any, run_dir: Path | None) -> None:
+    """Print :func:`unscored_notes` on stderr (nothing when every item was scored)."""
+    if run_dir is None:
+        return
+    for line in unscored_notes(results, run_dir):
+        typer.echo(f"note: {line}", err=True)
 
 
 def run_cli(fn: Callable[[], Any]) -> Any:

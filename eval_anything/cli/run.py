@@ -11,6 +11,7 @@ from eval_anything.cli.common import (
     check_failed_items,
     console,
     fail_on_error_option,
+    print_unscored_notes,
     results_table,
     user_errors,
 )
@@ -107,6 +108,7 @@ def run(
         )
     console.print(results_table(results))
     console.print(f"run directory: {results.run_dir}")
+    print_unscored_notes(results, results.run_dir)
     check_failed_items(results, fail_on_error)
     if push:
         with user_errors():

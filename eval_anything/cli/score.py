@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
         from eval_anything.cli.common import (
             check_failed_items,
             console,
+            print_unscored_notes,
             results_table,
             user_errors,
         )
@@ -63,4 +64,5 @@ def register(app: typer.Typer) -> None:
                                                                          results.spec.judges))
         console.print(results_table(results))
         typer.echo(f"re-judged {run_dir} -> {out}")
+        print_unscored_notes(results, out)
         check_failed_items(results, fail_on_error, what="re-judged run")
