@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
+import sys
 
 import typer
 
@@ -49,8 +51,24 @@ def _root(
         False, "--version", callback=_print_version, is_eager=True,
         help="Print the version and exit.",
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Log at INFO level on stderr (default: warnings only)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Log errors only on stderr."),
 ) -> None:
     """Evaluate any-to-any models, train them, score every checkpoint, gate regressions."""
+    configure_logging(verbose=verbose, quiet=quiet)
+
+
+def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
+    """Library modules only log; the CLI decides where it goes (stderr, so stdout stays the
+    result) and how much: WARNING by default, INFO with ``-v``, ERROR with ``-q``."""
+    if verbose and quiet:
+        typer.echo("error: give -v/--verbose or -q/--quiet, not both", err=True)
+        raise typer.Exit(2)
+    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s", force=True)
 
 
 for _name in COMMAND_MODULES:
