@@ -106,3 +106,19 @@ def test_changed_template_is_refused_with_the_files_to_delete(
     changed = _cfg(tmp_path, tiny_llama, script, **{"llf.sample": {"max_new_tokens": 7}})
     with pytest.raises(ConfigError, match="responses.jsonl"):
         train_llf(changed, until="sample")
+
+
+def test_each_llf_stage_shows_a_progress_bar(
+    tmp_path: Path, tiny_llama: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "critic.json"
+    script.write_text(json.dumps({"Point out what is wrong": CRITIQUE}))
+    cfg = _cfg(tmp_path, tiny_llama, script)
+    train_llf(cfg, until="pairs")
+    err = " ".join(capsys.readouterr().err.split())
+    for stage in ("llf sample", "llf critique", "llf refine", "llf pairs"):
+        assert stage in err, err
+    assert "6/6" in err and "samples/s" in err
+    # a resumed stage starts its bar at the rows already done; progress=False prints nothing
+    train_llf(cfg, until="pairs", progress=False)
+    assert "llf sample" not in capsys.readouterr().err

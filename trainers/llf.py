@@ -34,6 +34,7 @@ from typing import Any
 
 from eval_anything.content import TextPart
 from eval_anything.models.base import GenerateRequest, GenerationConfig, ModelAdapter
+from eval_anything.progress import ProgressReporter
 from eval_anything.results import atomic_write_text
 from eval_anything.trainers.config import (
     ConfigError,
@@ -152,6 +153,7 @@ class LLFPipeline:
     def __init__(
         self, cfg: TrainConfig, policy: ModelAdapter | None = None,
         critic: ModelAdapter | None = None, callbacks: list[Any] | None = None,
+        progress: bool = True,
     ) -> None:
         if cfg.llf is None:
             raise ConfigError(f"{cfg.where()}: field 'llf' is required for 'train llf'")
@@ -167,6 +169,15 @@ class LLFPipeline:
         )
         self.outcome = LLFOutcome(self.workdir)
         self.prompts: dict[str, Prompt] = {}
+        self.progress = progress
+        self._reporter: ProgressReporter | None = None
+
+    def reporter(self) -> ProgressReporter:
+        """One set of bars (stderr) for the stages of this run; a stage can take hours on a
+        real critic, so each shows rows done, rate and time remaining."""
+        if self._reporter is None:
+            self._reporter = ProgressReporter(enabled=self.progress)
+        return self._reporter
 
     # ------------------------------------------------------------------ bindings
 
@@ -244,6 +255,8 @@ class LLFPipeline:
         failures = 0
         cfg_gen = generation(gen)
         size = max(1, self.llf.batch_size)
+        bar = self.reporter().task(f"llf {stage}", total=len(todo),
+                                   completed=len(todo) - len(missing))
         for start in range(0, len(missing), size):
             batch = missing[start : start + size]
             adapter = self._adapter(role)
@@ -261,6 +274,7 @@ class LLFPipeline:
                     continue
                 rows.append(make_row(rid, o.text.strip(), input_sha))
             out.append(rows)
+            bar.advance(len(batch))
         done = sum(1 for t in todo if out.rows.get(t[0], {}).get("input_sha") == t[2])
         self.outcome.counts[stage] = done
         self.outcome.failures[stage] = failures
@@ -347,6 +361,7 @@ class LLFPipeline:
         if last < 3:
             return self._finish()
         pairs = self.pairs_stage(prompts, responses, refinements, ref_in)
+        self.close_reporter()  # the trainer prints its own progress from here
         if last < 4:
             return self._finish()
         self.outcome.train = self.dpo_stage(pairs)
@@ -361,7 +376,9 @@ class LLFPipeline:
         from eval_anything.trainers.data import Pair
 
         rows, pairs, same = [], [], 0
+        bar = self.reporter().task("llf pairs", total=len(prompts))
         for i in prompts:
+            bar.advance(1)
             ref = refinements.get(i)
             p = self.prompts[i]
             if ref is None or i not in ref_in or ref.get("input_sha") != p.key(ref_in[i]):
@@ -401,17 +418,28 @@ class LLFPipeline:
         self.mark("dpo", complete=True, n=result.global_step)
         return result
 
+    def close_reporter(self) -> None:
+        if self._reporter is not None:
+            self._reporter.close()
+            self._reporter = None
+
     def _finish(self) -> LLFOutcome:
         self.close_adapters()
+        self.close_reporter()
         return self.outcome
 
 
 def train_llf(
     cfg: TrainConfig, policy: ModelAdapter | None = None, critic: ModelAdapter | None = None,
-    until: str | None = None, callbacks: list[Any] | None = None,
+    until: str | None = None, callbacks: list[Any] | None = None, progress: bool = True,
 ) -> LLFOutcome:
-    """Run (or resume) the LLF stages up to ``until`` (default: all, DPO included)."""
+    """Run (or resume) the LLF stages up to ``until`` (default: all, DPO included); progress
+    bars per stage on stderr unless ``progress`` is False."""
     from eval_anything.trainers.common import lock_scope
 
     with lock_scope():
-        return LLFPipeline(cfg, policy, critic, callbacks).run(until)
+        pipeline = LLFPipeline(cfg, policy, critic, callbacks, progress=progress)
+        try:
+            return pipeline.run(until)
+        finally:
+            pipeline.close_reporter()  # a failed stage leaves no live display behind
