@@ -125,3 +125,25 @@ def test_ledger_keeps_scored_checkpoints_across_restarts(tmp_path: Path) -> None
 def test_callback_needs_tasks() -> None:
     with pytest.raises(ValueError, match="at least one task"):
         AutoScoreCallback(tasks=[])
+
+
+def test_each_checkpoint_says_when_scoring_starts_and_ends(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The child's own bars go to its log; the parent prints one line at the start and one at
+    the end of each checkpoint, with the elapsed time and why it was not scored."""
+    from eval_anything.trainers.checkpoint_scoring import CheckpointScorer, ScoreSettings
+
+    settings = ScoreSettings(tasks=["mini_amu"], push=False, cache_path=False)
+    missing = tmp_path / "checkpoint-7"  # no weights: the child fails on a real input
+    missing.mkdir()
+    scorer = CheckpointScorer(settings, tmp_path / "runs", "run-a")
+    outcome = scorer.score(missing, 7)
+    assert outcome.status == "failed"
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if "checkpoint-7" in ln]
+    assert lines[0].startswith("scoring checkpoint-7 (step 7) on mini_amu")
+    assert lines[1].startswith("checkpoint-7 (step 7) not scored after ")
+    assert " s: " in lines[1] and "score.log" in lines[1]
+    quiet = CheckpointScorer(settings, tmp_path / "runs2", "run-a", progress=False)
+    quiet.score(missing, 7)
+    assert "checkpoint-7" not in capsys.readouterr().err

@@ -51,6 +51,7 @@ class AutoScoreCallback(TrainerCallback):
         base_model: str | None = None,
         timeout_s: float | None = None,
         on_outcome: Callable[[ScoreOutcome], None] | None = None,
+        progress: bool = True,
     ) -> None:
         task_list = [t.strip() for t in tasks.split(",")] if isinstance(tasks, str) else list(tasks)
         if not task_list:
@@ -67,6 +68,7 @@ class AutoScoreCallback(TrainerCallback):
         self.background = background
         self.score_base = score_base
         self.on_outcome = on_outcome
+        self.progress = progress  # a line on stderr when each checkpoint starts and ends
         self._scorer: CheckpointScorer | None = None
         self._queue: queue.Queue[tuple[Path, int, str] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
@@ -130,7 +132,8 @@ class AutoScoreCallback(TrainerCallback):
         if self._scorer is None:
             runs_dir = self.runs_dir or Path(args.output_dir) / "autoscore"
             run_id = self.training_run_id or _default_run_id(args)
-            self._scorer = CheckpointScorer(self.settings, runs_dir, run_id)
+            self._scorer = CheckpointScorer(self.settings, runs_dir, run_id,
+                                            progress=self.progress)
             self.outcomes = [o for o in self._scorer.ledger.in_step_order()]
         return self._scorer
 

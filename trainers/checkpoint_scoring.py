@@ -126,9 +126,10 @@ class CheckpointScorer:
 
     def __init__(
         self, settings: ScoreSettings, runs_dir: Path, training_run_id: str,
-        python: str = sys.executable,
+        python: str = sys.executable, progress: bool = True,
     ) -> None:
         self.settings = settings
+        self.progress = progress
         self.runs_dir = Path(runs_dir)
         self.ledger = Ledger(self.runs_dir / LEDGER_FILE, training_run_id)
         self.training_run_id = self.ledger.training_run_id
@@ -150,14 +151,24 @@ class CheckpointScorer:
         )
         atomic_write_text(run_dir / JOB_FILE, job.model_dump_json(indent=2))
         started = time.perf_counter()
+        self._say(f"scoring {name} (step {step}) on {', '.join(self.settings.tasks)} ...")
         error = self._run_child(run_dir)
         outcome = self._outcome(name, job, run_dir, error, time.perf_counter() - started)
         self.ledger.record(outcome)
+        self._say(done_line(outcome, run_dir))
         if outcome.status == "failed":
             log.warning("checkpoint %s (step %d) was not scored: %s", name, step, outcome.error)
         else:
             log.info("checkpoint %s (step %d) scored: %s", name, step, outcome.metrics)
         return outcome
+
+    def _say(self, line: str) -> None:
+        """One line on stderr per checkpoint start and end (with the elapsed time): the child
+        process's own bars go to its log file, so this is what a user watching sees."""
+        if self.progress:
+            from eval_anything.redact import redact
+
+            print(redact(line), file=sys.stderr, flush=True)
 
     def _run_child(self, run_dir: Path) -> str | None:
         """Run the worker; the error text when it failed, else None."""
@@ -199,6 +210,18 @@ class CheckpointScorer:
                      if tr.primary_metric in tr.metrics],
             pushed_run_id=extra.get("pushed_run_id"), push_note=extra.get("push_note"), **base,
         )
+
+
+def done_line(outcome: ScoreOutcome, run_dir: Path) -> str:
+    """``checkpoint-40 (step 40) scored in 12.3 s: task/metric=0.5`` or why it was not."""
+    head = f"{outcome.name} (step {outcome.step})"
+    if outcome.status == "failed":
+        first = (outcome.error or "").strip().splitlines()[:1]
+        return (f"{head} not scored after {outcome.seconds:.1f} s: "
+                f"{first[0] if first else 'no error text'} (log: {run_dir / LOG_FILE})")
+    shown = headline(outcome) or outcome.metrics
+    metrics = ", ".join(f"{k}={v:.4g}" for k, v in list(shown.items())[:4])
+    return f"{head} scored in {outcome.seconds:.1f} s" + (f": {metrics}" if metrics else "")
 
 
 def headline(outcome: ScoreOutcome) -> dict[str, float]:

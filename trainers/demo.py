@@ -186,7 +186,8 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Dem
     )
     t0 = time.perf_counter()
     echo(f"[2/4] scoring the base model on {settings.task} ...")
-    base = CheckpointScorer(score, scores_dir, run_id).score(Path(base_dir), 0, "base")
+    base = CheckpointScorer(score, scores_dir, run_id, progress=False).score(
+        Path(base_dir), 0, "base")
     echo(f"      {describe(base, settings)}")
     phases["score base"] = time.perf_counter() - t0
 
@@ -195,7 +196,7 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Dem
         tasks=[settings.task], runs_dir=scores_dir, training_run_id=run_id, limit=settings.limit,
         include_paths=settings.include_paths, batch_size=settings.score_batch_size,
         cache_path=cache, push=score.push, store=store,
-        on_outcome=lambda o: echo(f"      {describe(o, settings)}"),
+        on_outcome=lambda o: echo(f"      {describe(o, settings)}"), progress=False,
     )
     t0 = time.perf_counter()
     callbacks = [StepEcho(echo), autoscore]
