@@ -39,3 +39,13 @@ def test_verbose_and_quiet_together_is_a_user_error() -> None:
 def test_version_still_works() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_logging_follows_the_current_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    """The handler writes to sys.stderr as it is when a record is emitted (not a stream that a
+    test runner or a redirect has since closed), and a second call adds no second handler."""
+    CliRunner().invoke(app, ["tasks"])
+    CliRunner().invoke(app, ["-v", "tasks"])
+    logging.getLogger("eval_anything.test").warning("a warning after the CLI returned")
+    err = capsys.readouterr().err
+    assert err.count("a warning after the CLI returned") == 1
