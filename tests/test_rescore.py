@@ -155,3 +155,13 @@ def test_score_says_why_items_are_unscored_and_the_likelihood_fix(
     assert fixed.exit_code == 0, fixed.output
     assert "note: mini_amu" not in fixed.stderr
     assert read_results(tmp_path / "ll").tasks["mini_amu"].n_unscored.get("amu", 0) == 0
+
+
+def test_failed_items_are_not_repeated_as_unscored(tmp_path: Path) -> None:
+    """Items whose model call failed are unscored too, but the failure summary already says
+    why: no second line for them."""
+    result = CliRunner().invoke(app, ["run", "--model", "scripted", "--tasks", "mini_amu",
+                                      "--judge", "judge=keyword", "--limit", "2", "--quiet",
+                                      "--no-cache", "--output-dir", str(tmp_path / "run")])
+    assert result.exit_code == 3 and "failed after retries" in result.stderr
+    assert "note: mini_amu" not in result.stderr

@@ -121,6 +121,7 @@ def unscored_notes(results: Any, run_dir: Path) -> list[str]:
 
     Why: a small local judge in the default generation mode rarely writes a verdict, so a
     re-judged run can come back with every item unscored and nothing on screen says why."""
+    from eval_anything.failures import failure_reason
     from eval_anything.results import read_sample_records
 
     notes: list[str] = []
@@ -130,6 +131,8 @@ def unscored_notes(results: Any, run_dir: Path) -> list[str]:
         reasons: Counter[str] = Counter()
         parse_failures: set[str] = set()
         for rec in read_sample_records(run_dir, name):
+            if failure_reason(rec) is not None:
+                continue  # a failed item: the failure summary already says why
             for score in rec.scores.values():
                 if score.value is not None:
                     continue
@@ -142,7 +145,8 @@ def unscored_notes(results: Any, run_dir: Path) -> list[str]:
         if not reasons:
             continue
         reason, count = reasons.most_common(1)[0]
-        line = (f"{name}: {sum(reasons.values())} unscored score(s) of {tr.n} item(s); "
+        line = (f"{name}: {sum(reasons.values())} unscored score(s) of {tr.n} item(s) "
+                "(failed items not counted); "
                 f"most common reason ({count}): {reason}")
         if parse_failures:
             binding = sorted(parse_failures)[0]
