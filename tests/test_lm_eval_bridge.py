@@ -201,7 +201,9 @@ def test_shards_partition_documents_and_share_fingerprint(
 
 
 @pytest.mark.slow
-def test_lm_eval_loads_eval_anything_model_in_process(env: dict[str, Path]) -> None:
+def test_lm_eval_loads_eval_anything_model_in_process(
+    env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     import lm_eval
     from lm_eval.tasks import TaskManager
 
@@ -218,6 +220,8 @@ def test_lm_eval_loads_eval_anything_model_in_process(env: dict[str, Path]) -> N
     assert res is not None
     assert res["results"]["tiny_mc"]["acc,none"] == ref["results"]["tiny_mc"]["acc,none"]
     assert res["results"]["tiny_mc"]["acc_norm,none"] == ref["results"]["tiny_mc"]["acc_norm,none"]
+    # our requests show a bar (done, rate, time remaining) like the runner's
+    assert "lm-eval loglikelihood" in " ".join(capsys.readouterr().err.split())
 
 
 @pytest.mark.slow

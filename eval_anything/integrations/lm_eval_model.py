@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import lm_eval.models  # noqa: F401  (lm-eval's own models first: it loads them only into an empty registry)
@@ -35,6 +36,7 @@ from eval_anything.models.base import (
     Message,
     ModelAdapter,
 )
+from eval_anything.progress import ProgressReporter
 
 log = logging.getLogger(__name__)
 LM_EVAL_MODEL_NAME = "eval-anything"
@@ -107,19 +109,21 @@ class EvalAnythingLM(LM):
         pairs = [(str(r.args[0]), str(r.args[1])) for r in requests]
         groups = list(_group_by_context(pairs))
         out: list[tuple[float, bool]] = [(0.0, False)] * len(pairs)
-        for start in range(0, len(groups), self.chunk):
-            block = groups[start : start + self.chunk]
-            reqs = [
-                LoglikelihoodRequest(
-                    context=[_user(ctx)],
-                    continuations=[pairs[i][1] for i in idx],
-                    apply_chat_template=False,
-                )
-                for ctx, idx in block
-            ]
-            for (_ctx, idx), res in zip(block, self.adapter.loglikelihood(reqs), strict=True):
-                for k, i in enumerate(idx):
-                    out[i] = (float(res.logprobs[k]), bool(res.greedy[k]))
+        with _progress("lm-eval loglikelihood", len(pairs), disable_tqdm) as bar:
+            for start in range(0, len(groups), self.chunk):
+                block = groups[start : start + self.chunk]
+                reqs = [
+                    LoglikelihoodRequest(
+                        context=[_user(ctx)],
+                        continuations=[pairs[i][1] for i in idx],
+                        apply_chat_template=False,
+                    )
+                    for ctx, idx in block
+                ]
+                for (_ctx, idx), res in zip(block, self.adapter.loglikelihood(reqs), strict=True):
+                    for k, i in enumerate(idx):
+                        out[i] = (float(res.logprobs[k]), bool(res.greedy[k]))
+                    bar.advance(len(idx))
         return out
 
     def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
@@ -138,14 +142,16 @@ class EvalAnythingLM(LM):
         by_config: dict[GenerationConfig, list[int]] = {}
         for i, cfg in enumerate(configs):
             by_config.setdefault(cfg, []).append(i)
-        for cfg, idx in by_config.items():
-            for start in range(0, len(idx), self.chunk):
-                block = idx[start : start + self.chunk]
-                reqs = [raw_generate_request(items[i][0], cfg) for i in block]
-                for i, res in zip(block, self.adapter.generate(reqs), strict=True):
-                    if res.error:
-                        raise RuntimeError(f"model adapter failed on a request: {res.error}")
-                    out[i] = cut_at_stop(res.text, cfg.stop)
+        with _progress("lm-eval generate_until", len(items), disable_tqdm) as bar:
+            for cfg, idx in by_config.items():
+                for start in range(0, len(idx), self.chunk):
+                    block = idx[start : start + self.chunk]
+                    reqs = [raw_generate_request(items[i][0], cfg) for i in block]
+                    for i, res in zip(block, self.adapter.generate(reqs), strict=True):
+                        if res.error:
+                            raise RuntimeError(f"model adapter failed on a request: {res.error}")
+                        out[i] = cut_at_stop(res.text, cfg.stop)
+                    bar.advance(len(block))
         return out
 
     # ------------------------------------------------------------------ chat templates
@@ -229,3 +235,13 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
         if s:
             text = text.split(s)[0]
     return text
+
+
+@contextmanager
+def _progress(what: str, total: int, disabled: bool) -> Iterator[Any]:
+    """A bar (requests done, rate, time remaining) over one lm-eval request type, on stderr."""
+    reporter = ProgressReporter(enabled=not disabled and total > 0)
+    try:
+        yield reporter.task(what, total=total)
+    finally:
+        reporter.close()
