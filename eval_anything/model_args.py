@@ -22,26 +22,29 @@ class ModelArgsError(UserError):
     """A ``--model-args`` item that is malformed or does not fit the adapter."""
 
 
-def split_model_args(text: str | None, flag: str = "--model-args") -> dict[str, str]:
-    """``'a=1,b=[1,2]'`` -> ``{'a': '1', 'b': '[1,2]'}`` (commas inside brackets kept)."""
-    out: dict[str, str] = {}
-    if not text:
-        return out
-    items, depth, cur = [], 0, ""
+def split_top_level(text: str) -> list[str]:
+    """``'a=1,b=[1,2]'`` -> ``['a=1', 'b=[1,2]']``: commas inside brackets kept, blanks dropped."""
+    parts, depth, cur = [], 0, ""
     for ch in text:
         if ch in "[{(":
             depth += 1
         elif ch in "]})":
             depth -= 1
         if ch == "," and depth == 0:
-            items.append(cur)
+            parts.append(cur)
             cur = ""
         else:
             cur += ch
-    items.append(cur)
-    for item in (i.strip() for i in items):
-        if not item:
-            continue
+    parts.append(cur)
+    return [p for p in parts if p.strip()]
+
+
+def split_model_args(text: str | None, flag: str = "--model-args") -> dict[str, str]:
+    """``'a=1,b=[1,2]'`` -> ``{'a': '1', 'b': '[1,2]'}`` (commas inside brackets kept)."""
+    out: dict[str, str] = {}
+    if not text:
+        return out
+    for item in (i.strip() for i in split_top_level(text)):
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:

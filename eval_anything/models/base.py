@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from eval_anything.content import Part, TextPart, parts_hash
+from eval_anything.model_args import split_top_level
 
 SECRET_ARG_WORDS = ("key", "token", "secret", "password", "authorization")
 
@@ -221,29 +222,12 @@ def parse_model_args(text: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if not text:
         return out
-    for item in _split_args(text):
+    for item in split_top_level(text):
         if "=" not in item:
             raise ValueError(f"--model-args: {item!r} is not key=value (e.g. pretrained=DIR)")
         k, v = item.split("=", 1)
         out[k.strip()] = _coerce(v.strip())
     return out
-
-
-def _split_args(text: str) -> list[str]:
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        if ch in "[{(":
-            depth += 1
-        elif ch in "]})":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        parts.append(cur)
-    return [p for p in parts if p.strip()]
 
 
 def _coerce(v: str) -> Any:
