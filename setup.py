@@ -7,7 +7,7 @@ ROOTS = {
     "eval_anything": "eval_anything",
     "eval_anything.trainers": "trainers",
     "eval_anything.leaderboard": "leaderboard",
-    "eval_anything.suites": "tasks",
+    "eval_anything.tasks": "tasks",
 }
 
 packages: list[str] = []

@@ -70,9 +70,9 @@ def alternate(ours: Callable[[], Any], raw: Callable[[], Any], rounds: int,
 def llama_rows(folder: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
     import torch
 
-    from eval_anything.content import TextPart
-    from eval_anything.models.base import GenerateRequest, GenerationConfig, LoglikelihoodRequest
-    from eval_anything.models.base import Message as Msg
+    from eval_anything.core.content import TextPart
+    from eval_anything.core.requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
+    from eval_anything.core.requests import Message as Msg
     from eval_anything.models.hf import HFModel
 
     adapter = HFModel(pretrained=str(folder), dtype="bfloat16", device=args.device)
@@ -151,8 +151,8 @@ def qwen2vl_row(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     import torch
     from PIL import Image
 
-    from eval_anything.content import ImagePart, TextPart
-    from eval_anything.models.base import GenerateRequest, GenerationConfig
+    from eval_anything.core.content import ImagePart, TextPart
+    from eval_anything.core.requests import GenerateRequest, GenerationConfig
     from eval_anything.models.hf import HFModel
 
     adapter = HFModel(pretrained=str(folder), dtype="bfloat16", device=args.device)

@@ -35,8 +35,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 def throughput(llm: Any, pretrained: str, n_prompts: int, max_tokens: int) -> dict[str, Any]:
     from vllm import SamplingParams
 
-    from eval_anything.content import TextPart
-    from eval_anything.models.base import GenerateRequest, GenerationConfig
+    from eval_anything.core.content import TextPart
+    from eval_anything.core.requests import GenerateRequest, GenerationConfig
     from eval_anything.models.vllm import VLLMModel
 
     adapter = VLLMModel(pretrained=pretrained, engine=llm, dtype="float32")
@@ -92,9 +92,9 @@ def mc_scores(llm: Any, pretrained: str, items: int, tmp: Path) -> dict[str, Any
     import torch
 
     from eval_anything import evaluate
+    from eval_anything.core.results import read_sample_records
     from eval_anything.models.hf import HFModel
     from eval_anything.models.vllm import VLLMModel
-    from eval_anything.results import read_sample_records
 
     tasks = write_mc_task(tmp / "tasks", items)
     runs = {}

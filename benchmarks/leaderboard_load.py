@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from eval_anything.leaderboard import ranking
+from eval_anything.spec.task import ScaleSpec
 from eval_anything.store import Store, ingest, open_store, queries
 from eval_anything.store.synthetic import random_store_runs
-from eval_anything.task import ScaleSpec
 
 
 def seed(path: Path, runs: int, tasks: int, samples: int) -> float:

@@ -40,7 +40,7 @@ def lm_eval_task(folder: Path, items: Path) -> None:
 
 
 def bench_mc(model_dir: Path, n: int, work: Path) -> dict[str, float]:
-    from eval_anything.catalog import bundled_tasks_dir
+    from eval_anything.spec.catalog import bundled_tasks_dir
 
     data = bundled_tasks_dir() / "starter" / "starter_mc.jsonl"
     items = work / "items.jsonl"
@@ -70,11 +70,11 @@ def bench_generation(model_dir: Path, n: int) -> dict[str, float]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from eval_anything.catalog import load_catalog
     from eval_anything.models.hf import HFModel
-    from eval_anything.requests import TaskRequests
-    from eval_anything.sources import load_samples
-    from eval_anything.task import render_input
+    from eval_anything.run.requests import TaskRequests
+    from eval_anything.spec.catalog import load_catalog
+    from eval_anything.spec.sources import load_samples
+    from eval_anything.spec.task import render_input
 
     spec = load_catalog().tasks["starter_gen"]
     samples = load_samples(spec, limit=n)

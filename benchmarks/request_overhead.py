@@ -51,7 +51,7 @@ def write_task(folder: Path, n: int) -> None:
 
 
 def profile_run(tasks: Path, out: Path, cache: Path | None) -> tuple[float, pstats.Stats]:
-    from eval_anything.runner import evaluate
+    from eval_anything.run.runner import evaluate
 
     prof = cProfile.Profile()
     t0 = time.perf_counter()
@@ -64,7 +64,7 @@ def profile_run(tasks: Path, out: Path, cache: Path | None) -> tuple[float, psta
 
 def plain_run(tasks: Path, out: Path, cache: Path | None) -> float:
     """Wall seconds of the run without the profiler (which slows Python-heavy parts most)."""
-    from eval_anything.runner import evaluate
+    from eval_anything.run.runner import evaluate
 
     t0 = time.perf_counter()
     evaluate("scripted", ["overhead"], model_args={"default": "7"}, include_paths=[tasks],
@@ -89,7 +89,7 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=2000)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    import eval_anything.runner  # noqa: F401 - imports are start-up, not per-request cost
+    import eval_anything.run.runner  # noqa: F401 - imports are start-up, not per-request cost
 
     work = Path(tempfile.mkdtemp(prefix="request_overhead-"))
     write_task(work / "tasks", args.items)

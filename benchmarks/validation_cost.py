@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from eval_anything.catalog import load_catalog
-from eval_anything.folder_lock import FolderLock
-from eval_anything.runner import check_prompts
-from eval_anything.sources import check_media, iter_rows, load_samples, media_roots
+from eval_anything.run.folder_lock import FolderLock
+from eval_anything.run.runner import check_prompts
+from eval_anything.spec.catalog import load_catalog
+from eval_anything.spec.sources import check_media, iter_rows, load_samples, media_roots
 
 
 def timed(fn) -> float:  # type: ignore[no-untyped-def]

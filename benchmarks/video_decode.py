@@ -1,4 +1,5 @@
-"""Sampling frames from a long video: seek-based (eval_anything.video) against decoding everything.
+"""Sampling frames from a long video: seek-based (eval_anything.media.video) against decoding
+everything.
 
     python benchmarks/video_decode.py                 # make the clip (once), measure, print
     python benchmarks/video_decode.py --minutes 1     # a shorter clip for a quick look
@@ -7,8 +8,8 @@ The script writes a 1280x720, 24 fps H.264 clip of ``--minutes`` minutes (10 by 
 frames, x264's default 250-frame keyframe interval) with PyAV, then samples 8 and 32 frames from
 it three ways, each in a fresh process so its peak memory is its own:
 
-- ``seek``: :func:`eval_anything.video.sample_video_frames` (find each frame by timestamp, seek
-  to the keyframe before it, decode forward to it; keep only the sampled frames);
+- ``seek``: :func:`eval_anything.media.video.sample_video_frames` (find each frame by timestamp,
+  seek to the keyframe before it, decode forward to it; keep only the sampled frames);
 - ``decode-stream``: decode every frame in order, keep only the sampled ones (no seeking);
 - ``decode-all``: decode every frame into a list of RGB images, then sample (what eval-anything
   did before: memory grows with the clip). It runs under a memory cap (``--cap-gib``, 6 by
@@ -72,7 +73,7 @@ def measure(method: str, clip: Path, n: int) -> dict[str, object]:
     import av
     from PIL import Image
 
-    from eval_anything.video import frame_indices, probe_video, sample_video_frames
+    from eval_anything.media.video import frame_indices, probe_video, sample_video_frames
 
     info = probe_video(clip)
     base = rss_mib()
@@ -138,7 +139,7 @@ def main() -> None:
         make_clip(clip, args.minutes)
         print(f"made {clip} ({clip.stat().st_size / 2**20:.1f} MiB) in "
               f"{time.perf_counter() - t0:.0f} s")
-    from eval_anything.video import probe_video
+    from eval_anything.media.video import probe_video
 
     info = probe_video(clip)
     print(f"clip: {info.width}x{info.height}, {info.fps:g} fps, {info.frame_count} frames, "

@@ -39,8 +39,8 @@ _BUILTINS = {
         "overall": "eval_anything.scoring.s_amg:overall_aggregator",
     },
     "loader": {
-        "sample": "eval_anything.sources:sample_loader",
-        "qa": "eval_anything.sources:qa_loader",
+        "sample": "eval_anything.spec.sources:sample_loader",
+        "qa": "eval_anything.spec.sources:qa_loader",
         "eval_anything_amu": "eval_anything.formats.amu:amu_loader",
         "eval_anything_if": "eval_anything.formats.instruction_following:instruction_following_loader",  # noqa: E501
         "eval_anything_selection": "eval_anything.formats.selection_synergy:selection_loader",

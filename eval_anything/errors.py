@@ -31,6 +31,11 @@ class UserError(ValueError):
     exit_code: int = EXIT_USER
 
 
+class ConfigError(UserError):
+    """A setting that cannot be used (a flag, a config file's field, an unknown name, an unbound
+    judge role); the message names where it came from and the fix."""
+
+
 class EnvironmentFailure(UserError):
     """The machine, not the input: a full disk, a folder we may not write, a locked database."""
 

@@ -1,4 +1,9 @@
-"""``--model-args key=value,...`` parsed strictly and typed by the adapter's own signature.
+"""One grammar for what users type to name and configure models and judges, parsed strictly.
+
+- ``--model-args key=value,...``: typed by the adapter's own signature.
+- A binding, ``KIND[:[POSITIONAL,]key=value,...]`` (``--judge ROLE=BINDING``, a trainer's
+  ``critic``/``policy`` role): :func:`parse_binding`; its arguments are typed by the signature of
+  what they configure (:func:`typed_model_args`) or by a declared table (:func:`typed_options`).
 
 ``default=2`` for an adapter whose ``default`` is a ``str`` stays the string ``"2"``; the
 value is converted only to a type the parameter declares, and a key the adapter does not take
@@ -13,9 +18,14 @@ import inspect
 import json
 import types
 import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from eval_anything.errors import UserError
+
+#: An argument whose name holds one of these words is a secret: kept out of results and logs.
+SECRET_ARG_WORDS = ("key", "token", "secret", "password", "authorization")
 
 
 class ModelArgsError(UserError):
@@ -55,11 +65,53 @@ def split_model_args(text: str | None, flag: str = "--model-args") -> dict[str, 
     return out
 
 
+@dataclass(frozen=True)
+class Binding:
+    """``KIND[:[POSITIONAL,]key=value,...]``: what a judge role or a trainer role is bound to.
+    ``rest`` is everything after the first colon, as typed (a binding may nest another)."""
+
+    kind: str
+    positional: str | None = None
+    args: dict[str, str] = field(default_factory=dict)
+    rest: str | None = None
+
+
+def parse_binding(text: str, flag: str = "--judge") -> Binding:
+    """``'openai:gpt-4o,base_url=URL'`` -> ``Binding('openai', 'gpt-4o', {'base_url': 'URL'})``."""
+    kind, sep, rest = text.strip().partition(":")
+    if not kind.strip():
+        raise ModelArgsError(f"{flag} {text!r}: expected KIND[:ARGS], e.g. openai:gpt-4o")
+    positional, args = parse_binding_args(rest if sep else None, f"{flag} {text}")
+    return Binding(kind.strip(), positional, args, rest if sep else None)
+
+
+def parse_binding_args(text: str | None, flag: str) -> tuple[str | None, dict[str, str]]:
+    """``'gpt-4o,attempts=2'`` -> ``('gpt-4o', {'attempts': '2'})``: a first item without ``=``
+    is the positional argument (a model name or folder); every other item is key=value."""
+    items = [i.strip() for i in split_top_level(text or "")]
+    positional = items.pop(0) if items and "=" not in items[0] else None
+    return positional, split_model_args(",".join(items), flag=flag)
+
+
+def typed_options(raw: Mapping[str, str], types: Mapping[str, Any], flag: str) -> dict[str, Any]:
+    """Options typed by a declared table; a key not in it is refused with the nearest names."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in types:
+            close = difflib.get_close_matches(key, list(types), n=3, cutoff=0.5)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            takes = ", ".join(types) or "no options"
+            raise ModelArgsError(f"{flag}: unknown option {key!r}{hint}; it takes: {takes}")
+        out[key] = convert(value, types[key], f"{flag} {key}={value}")
+    return out
+
+
 def typed_model_args(
     adapter_cls: Any, raw: dict[str, str], flag: str = "--model-args"
 ) -> dict[str, Any]:
-    """Each value converted to the type ``adapter_cls.__init__`` declares for it."""
-    init = adapter_cls.__init__
+    """Each value converted to the type ``adapter_cls.__init__`` declares for it (any callable:
+    its own signature)."""
+    init = adapter_cls.__init__ if isinstance(adapter_cls, type) else adapter_cls
     sig = inspect.signature(init)
     try:
         hints = typing.get_type_hints(init)
@@ -144,3 +196,8 @@ def _as(value: str, t: Any) -> Any:
     if origin is typing.Literal and value in typing.get_args(t):
         return value
     raise ValueError(value)
+
+
+def public_args(args: dict[str, Any]) -> dict[str, Any]:
+    """Model args with secrets removed, for results files and logs."""
+    return {k: v for k, v in args.items() if not any(w in k.lower() for w in SECRET_ARG_WORDS)}

@@ -9,11 +9,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from eval_anything.gate import GateReport, gate
-from eval_anything.gate_inputs import RunSource
-from eval_anything.results import Results, SampleRecord
+from eval_anything.core.results import Results, SampleRecord
+from eval_anything.gate.inputs import RunSource
+from eval_anything.gate.verdict import GateReport, gate
+from eval_anything.spec.task import ScaleSpec
 from eval_anything.store import Store, open_store, queries
-from eval_anything.task import ScaleSpec
 
 TTL_S = 60
 
@@ -61,8 +61,8 @@ def run_details(url: str, run_id: str) -> dict[str, Any]:
 @st.cache_resource(show_spinner=False)
 def scales() -> dict[str, ScaleSpec]:
     """The declared scale of every bundled (and plugin) task and group, by name."""
-    from eval_anything.catalog import load_catalog
     from eval_anything.scoring.scales import scales_of
+    from eval_anything.spec.catalog import load_catalog
 
     return scales_of(load_catalog())
 
@@ -70,7 +70,7 @@ def scales() -> dict[str, ScaleSpec]:
 @st.cache_resource(show_spinner=False)
 def paper_groups() -> tuple[str, ...]:
     """Groups whose runs fill the paper's table (aggregated by ``overall`` or ``s_amg``)."""
-    from eval_anything.catalog import load_catalog
+    from eval_anything.spec.catalog import load_catalog
 
     groups = load_catalog().groups.values()
     return tuple(sorted(g.group for g in groups if g.aggregate.name in ("overall", "s_amg")))
@@ -79,7 +79,7 @@ def paper_groups() -> tuple[str, ...]:
 @st.cache_resource(show_spinner=False)
 def group_members() -> dict[str, set[str]]:
     """Every task and group inside each paper-layout group (nested groups included)."""
-    from eval_anything.catalog import load_catalog
+    from eval_anything.spec.catalog import load_catalog
 
     catalog = load_catalog()
     out = {}
@@ -138,7 +138,7 @@ def _judge_roles(spec: Any) -> str:
 def task_catalog() -> dict[str, list[dict[str, Any]]]:
     """Every bundled (and plugin) task and group as rows for the Tasks page: name, description,
     modalities, declared scale and judge roles (tasks); members and aggregate (groups)."""
-    from eval_anything.catalog import load_catalog
+    from eval_anything.spec.catalog import load_catalog
 
     catalog = load_catalog()
     tasks = [{

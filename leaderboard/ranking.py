@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from eval_anything.scoring.scales import MeanPlan, mean_plan
-from eval_anything.stats import Z95, MetricValue, mean_of_means, with_ci
-from eval_anything.task import ScaleSpec
+from eval_anything.spec.task import ScaleSpec
+from eval_anything.stats.intervals import Z95, MetricValue, mean_of_means, with_ci
 
 MEAN = "mean of selected tasks"
 INFO_COLUMNS = ["model_name", "model_identity", "training_run_id", "step", "created_at"]

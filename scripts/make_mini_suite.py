@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mini_suite_items as items  # noqa: E402
 
 from eval_anything.analyzers.vocabulary import parse_scene, parse_sound  # noqa: E402
-from eval_anything.media import audio_to_wav_bytes  # noqa: E402
+from eval_anything.media.io import audio_to_wav_bytes  # noqa: E402
+from eval_anything.media.video import encode_mp4, probe_video, sample_video_frames  # noqa: E402
 from eval_anything.models.procedural import (  # noqa: E402
     SAMPLE_RATE,
     VIDEO_FPS,
@@ -41,7 +42,6 @@ from eval_anything.models.procedural import (  # noqa: E402
     render_scene,
     render_sound,
 )
-from eval_anything.video import encode_mp4, probe_video, sample_video_frames  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "tasks" / "mini" / "eval_anything" / "data"
 LETTERS = "ABCD"

@@ -1,1 +1,1 @@
-"""Bundled task suites (YAML specs and small data files), installed as eval_anything.suites."""
+"""Bundled task suites (YAML specs and small data files), installed as eval_anything.tasks."""

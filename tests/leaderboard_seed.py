@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
 from eval_anything.store import open_store, push
 from eval_anything.store.synthetic import make_records, make_results, task_result_of, write_run
 

@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eval_anything.content import TextPart
+from eval_anything.core.content import TextPart
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.requests import GenerateRequest, GenerationConfig
+from eval_anything.media.video import sample_video_frames
 from eval_anything.models.agent import AgentModel, instructions_from, with_generators
-from eval_anything.models.base import GenerateRequest, GenerationConfig, ModelAdapter, ModelOutput
+from eval_anything.models.base import ModelAdapter
 from eval_anything.models.procedural import ProceduralGenerator, render
 from eval_anything.models.scripted import ScriptedModel
-from eval_anything.video import sample_video_frames
 
 SECTIONED = (
     "[[response]]: Three red circles, with two beeps.\n"
@@ -174,7 +176,7 @@ def test_diffusers_generator_renders_an_image_reproducibly(tiny_sd: Path) -> Non
 
 
 def test_agent_video_is_mp4_with_the_sound_it_asks_for() -> None:
-    from eval_anything.video import probe_video, read_video_audio
+    from eval_anything.media.video import probe_video, read_video_audio
 
     script = "[[video_instruction]]: a red square moving left on a white background, three beeps"
     agent = AgentModel(lm=ScriptedModel(default=script), image=None, audio=None)
@@ -192,8 +194,8 @@ def test_agent_video_is_mp4_with_the_sound_it_asks_for() -> None:
 def test_diffusers_video_frames_become_mp4_at_the_pipeline_fps() -> None:
     import numpy as np
 
+    from eval_anything.media.video import probe_video, read_video_audio, sample_video_frames
     from eval_anything.models.diffusers_gen import video_part
-    from eval_anything.video import probe_video, read_video_audio, sample_video_frames
 
     frames = np.linspace(0.0, 1.0, 10)[:, None, None, None] * np.ones((10, 24, 32, 3))
     sound = (0.3 * np.sin(np.arange(22050) / 22050 * 2 * np.pi * 220)).astype(np.float32)

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from eval_anything import evaluate
-from eval_anything.catalog import bundled_tasks_dir
-from eval_anything.content import ImagePart, TextPart
-from eval_anything.models.base import LoglikelihoodRequest, Message
+from eval_anything.core.content import ImagePart, TextPart
+from eval_anything.core.requests import LoglikelihoodRequest, Message
 from eval_anything.models.clip import ClipModel, resolve_backend
 from eval_anything.scoring.base import MetricInput
 from eval_anything.scoring.contrastive import (
@@ -21,6 +20,7 @@ from eval_anything.scoring.contrastive import (
     retrieval_recall_metric,
     text_to_image_hits,
 )
+from eval_anything.spec.catalog import bundled_tasks_dir
 
 OPEN_CLIP_CFG = {
     "embed_dim": 32,
@@ -132,7 +132,7 @@ def test_scores_are_scaled_cosines(models: dict[str, Path]) -> None:
 
 def test_retrieval_shards_merge_to_unsharded(models: dict[str, Path], tmp_path: Path) -> None:
     """Text-to-image recall is a metric over all records: merged shards give the whole value."""
-    from eval_anything.merge import merge_runs
+    from eval_anything.run.merge import merge_runs
 
     adapter = ClipModel(pretrained=str(models["open_clip"]), device="cpu")
     full = run_task(adapter, "mini_image_text_retrieval", tmp_path / "full")

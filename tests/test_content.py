@@ -5,14 +5,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.media import (
+from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.core.sample import Sample
+from eval_anything.media.io import (
     audio_to_wav_bytes,
     frames_to_gif_bytes,
     frames_to_mp4_bytes,
     image_to_png_bytes,
 )
-from eval_anything.sample import Sample
 
 
 def _png(color: tuple[int, int, int]) -> bytes:

@@ -18,8 +18,8 @@ def test_bundled_demo_data_is_current_and_held_out() -> None:
         assert (folder / name).read_text(encoding="utf-8") == text, (
             f"{name} is stale: run python -m eval_anything.trainers.demo_data"
         )
-    from eval_anything.catalog import load_catalog
-    from eval_anything.sources import load_samples
+    from eval_anything.spec.catalog import load_catalog
+    from eval_anything.spec.sources import load_samples
 
     spec = load_catalog([]).tasks["mini_amg_modality_selection"]
     evaluated = {s.metadata["instruction"].strip().lower() for s in load_samples(spec)}
@@ -28,7 +28,7 @@ def test_bundled_demo_data_is_current_and_held_out() -> None:
 
 
 def test_chosen_answers_score_their_combination() -> None:
-    from eval_anything.models.base import ModelOutput
+    from eval_anything.core.outputs import ModelOutput
     from eval_anything.scoring.selection import chosen_combination
 
     for row in demo_data.pairs():

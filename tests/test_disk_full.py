@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from eval_anything.cli import app
+from eval_anything.core.results import read_results, read_sample_records, samples_path
 from eval_anything.errors import EXIT_ENVIRONMENT
-from eval_anything.results import read_results, read_sample_records, samples_path
 
 ROWS = 300
 ANSWER = "y" * 3000  # ~3 KB per record: 300 records need ~1 MB

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.sources import load_samples
-from eval_anything.task import TaskSpecError, load_spec_file
+from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.spec.sources import load_samples
+from eval_anything.spec.task import TaskSpecError, load_spec_file
 
 AMU_ROW = {
     "question_id": "q-001",
@@ -44,7 +44,7 @@ def make_media(folder: Path, *rel: str) -> None:
     import numpy as np
     from PIL import Image
 
-    from eval_anything.media import audio_to_wav_bytes, frames_to_gif_bytes
+    from eval_anything.media.io import audio_to_wav_bytes, frames_to_gif_bytes
 
     for r in rel:
         p = folder / r

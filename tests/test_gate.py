@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval_anything.gate import GateInputError, gate
-from eval_anything.results import JudgeInfo, read_results, write_results
+from eval_anything.core.results import JudgeInfo, read_results, write_results
+from eval_anything.gate.verdict import GateInputError, gate
 from eval_anything.store.synthetic import (
     binary_run,
     make_records,

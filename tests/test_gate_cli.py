@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from eval_anything.cli import app
-from eval_anything.gate import gate
+from eval_anything.gate.verdict import gate
 from eval_anything.store import push
 from eval_anything.store.synthetic import binary_run
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eval_anything.gate import compare_task, declared_directions, gate
-from eval_anything.paired import oriented
+from eval_anything.gate.verdict import compare_task, declared_directions, gate
+from eval_anything.stats.paired import oriented
 from eval_anything.store.synthetic import binary_run, make_records
 
 
@@ -50,7 +50,7 @@ def test_bundled_tasks_declare_their_direction() -> None:
 
 
 def test_every_bundled_task_declares_a_scale_outside_its_fingerprint() -> None:
-    from eval_anything.catalog import load_catalog
+    from eval_anything.spec.catalog import load_catalog
 
     catalog = load_catalog()
     assert all(spec.scale is not None for spec in catalog.tasks.values())

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from eval_anything.content import TextPart
-from eval_anything.models.base import GenerateRequest, LoglikelihoodRequest, Message
+from eval_anything.core.content import TextPart
+from eval_anything.core.requests import GenerateRequest, LoglikelihoodRequest, Message
 from eval_anything.models.hf import HFModel
 from eval_anything.models.hf_loglik import encode_pair
 
@@ -45,7 +45,7 @@ def test_packed_loglikelihood_equals_one_sequence_per_choice(tiny_llama: Path) -
 def test_batched_generation_equals_one_at_a_time(tiny_llama: Path) -> None:
     m = HFModel(str(tiny_llama))
     prompts = ["The capital of France is", "One plus one is two. Two", "Answer:", "red green"]
-    from eval_anything.models.base import GenerationConfig
+    from eval_anything.core.requests import GenerationConfig
 
     gen = GenerationConfig(max_new_tokens=8)
     reqs = [GenerateRequest.from_parts([TextPart(text=p)], gen) for p in prompts]
@@ -60,7 +60,7 @@ def test_batched_generation_equals_one_at_a_time(tiny_llama: Path) -> None:
 def test_chat_template_sha_and_media_not_consumed(tiny_llama: Path, tmp_path: Path) -> None:
     from PIL import Image
 
-    from eval_anything.content import ImagePart
+    from eval_anything.core.content import ImagePart
 
     m = HFModel(str(tiny_llama))
     assert m.details()["chat_template_sha256"] and len(m.details()["chat_template_sha256"]) == 64
@@ -78,8 +78,8 @@ def test_chat_template_sha_and_media_not_consumed(tiny_llama: Path, tmp_path: Pa
 def test_two_checkpoints_never_share_cached_answers(
     tiny_llama: Path, tiny_llama_b: Path, tmp_path: Path
 ) -> None:
-    from eval_anything.results import read_sample_records
-    from eval_anything.runner import evaluate
+    from eval_anything.core.results import read_sample_records
+    from eval_anything.run.runner import evaluate
 
     cache = tmp_path / "shared-cache.sqlite"
     kw = dict(tasks=["starter_gen"], limit=6, cache_path=cache, progress=False)
@@ -94,10 +94,10 @@ def test_two_checkpoints_never_share_cached_answers(
 
 
 def test_cache_is_keyed_by_weights(tiny_llama: Path, tiny_llama_b: Path, tmp_path: Path) -> None:
-    from eval_anything.cache import ResponseCache
-    from eval_anything.catalog import load_catalog
-    from eval_anything.requests import TaskRequests
-    from eval_anything.sources import load_samples
+    from eval_anything.run.cache import ResponseCache
+    from eval_anything.run.requests import TaskRequests
+    from eval_anything.spec.catalog import load_catalog
+    from eval_anything.spec.sources import load_samples
 
     spec = load_catalog().tasks["starter_gen"]
     samples = load_samples(spec, limit=4)
@@ -124,7 +124,7 @@ def test_cli_run_with_local_model_dir(tiny_llama: Path, tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from eval_anything.results import read_results, read_sample_records
+    from eval_anything.core.results import read_results, read_sample_records
 
     exe = Path(sys.executable).parent / "eval-anything"
     proc = subprocess.run(
@@ -168,8 +168,8 @@ def test_multiple_choice_accuracy_equals_lm_eval_hf_backend(
     import lm_eval
     from lm_eval.tasks import TaskManager
 
-    from eval_anything.catalog import bundled_tasks_dir
-    from eval_anything.runner import evaluate
+    from eval_anything.run.runner import evaluate
+    from eval_anything.spec.catalog import bundled_tasks_dir
 
     data = bundled_tasks_dir() / "starter" / "starter_mc.jsonl"
     subset = tmp_path / "items.jsonl"

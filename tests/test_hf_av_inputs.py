@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from tiny import build_tokenizer
 
-from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.media import audio_to_wav_bytes, image_to_png_bytes
-from eval_anything.models.base import Message
+from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.core.requests import Message
+from eval_anything.media.io import audio_to_wav_bytes, image_to_png_bytes
+from eval_anything.media.video import encode_mp4
 from eval_anything.models.hf_av import (
     accepted_modalities,
     av_details,
@@ -21,7 +22,6 @@ from eval_anything.models.hf_av import (
     load_media,
     processor_inputs,
 )
-from eval_anything.video import encode_mp4
 
 AUDIO_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% for c in m['content'] %}"

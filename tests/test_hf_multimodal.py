@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from eval_anything.content import ImagePart, TextPart
-from eval_anything.models.base import GenerateRequest, GenerationConfig
+from eval_anything.core.content import ImagePart, TextPart
+from eval_anything.core.requests import GenerateRequest, GenerationConfig
 
 
 @pytest.fixture(scope="module")

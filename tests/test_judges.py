@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from eval_anything.cache import ResponseCache
-from eval_anything.content import TextPart, text_of
+from eval_anything.core.content import TextPart, text_of
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.requests import GenerateRequest
 from eval_anything.judges.base import JudgeItem, build_judge, require_kind
 from eval_anything.judges.keyword import KeywordJudge, keyword_coverage
 from eval_anything.judges.llm import LLMJudge, split_binding_args
 from eval_anything.judges.parsing import parse_choice_letter, parse_preference, parse_rating
-from eval_anything.models.base import GenerateRequest, ModelOutput
 from eval_anything.models.scripted import ScriptedModel
+from eval_anything.run.cache import ResponseCache
 
 # ------------------------------------------------------------------ parsing
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from eval_anything.leaderboard import ranking
-from eval_anything.task import ScaleSpec
+from eval_anything.spec.task import ScaleSpec
 
 UNIT = ScaleSpec(min=0, max=1)
 SCALES = {"qa": UNIT, "img": UNIT}

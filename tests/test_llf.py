@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from eval_anything.models.base import GenerateRequest, ModelOutput
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.requests import GenerateRequest
+from eval_anything.errors import ConfigError
 from eval_anything.models.scripted import ScriptedModel
-from eval_anything.trainers.config import ConfigError, load_train_config
+from eval_anything.trainers.config import load_train_config
 from eval_anything.trainers.llf import train_llf
 
 CRITIQUE = "Answer in the sections [[response]] and [[image_instruction]]."

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from eval_anything.core.results import RunSpec, read_sample_records
 from eval_anything.integrations.lm_eval_model import (
     _group_by_context,
     cut_at_stop,
     lm_eval_gen_config,
 )
 from eval_anything.integrations.lm_eval_tasks import parse_metric_table, run_lm_eval_task
-from eval_anything.results import RunSpec, read_sample_records
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -274,9 +274,9 @@ def test_metric_table_names_filters_and_stderr() -> None:
 
 def test_sharded_lm_eval_task_merges_to_unsharded(env: dict[str, Path], tmp_path: Path) -> None:
     """merge recomputes lm-eval's mean metrics (and their stderr) from the merged records."""
-    from eval_anything.merge import merge_runs
+    from eval_anything.core.results import ModelInfo, Results, write_results
     from eval_anything.models.scripted import ScriptedModel
-    from eval_anything.results import ModelInfo, Results, write_results
+    from eval_anything.run.merge import merge_runs
 
     model = ScriptedModel(default="blue")
     name = "lm_eval:tiny_mc"

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from eval_anything import evaluate
-from eval_anything.catalog import load_catalog
-from eval_anything.listing import describe_tasks
+from eval_anything.core.results import read_results, read_sample_records
+from eval_anything.media.video import probe_video
 from eval_anything.models.agent import AgentModel
 from eval_anything.models.scripted import ScriptedModel
-from eval_anything.results import read_results, read_sample_records
-from eval_anything.sources import load_samples
-from eval_anything.video import probe_video
+from eval_anything.spec.catalog import load_catalog
+from eval_anything.spec.listing import describe_tasks
+from eval_anything.spec.sources import load_samples
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tasks" / "mini" / "eval_anything" / "data"

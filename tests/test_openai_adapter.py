@@ -22,8 +22,8 @@ from fake_openai_server import FakeOpenAIServer, Step
 from PIL import Image
 
 from eval_anything import registry
-from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.models.base import GenerateRequest, GenerationConfig
+from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.core.requests import GenerateRequest, GenerationConfig
 from eval_anything.models.openai import OpenAIModel, parse_retry_after
 
 SECRET = "sk-test-4f1c9e0d2b7a"

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from eval_anything.paired import (
+from eval_anything.stats.paired import (
     holm,
     is_binary,
     mcnemar,

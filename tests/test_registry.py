@@ -32,7 +32,7 @@ def test_entry_point_plugin_adds_a_scorer_and_a_task_folder(
     (pkg / "__init__.py").write_text(
         "from pathlib import Path\n"
         "from eval_anything.scoring.base import Scorer\n"
-        "from eval_anything.results import ScoreRecord\n"
+        "from eval_anything.core.results import ScoreRecord\n"
         "TASKS = Path(__file__).parent / 'tasks'\n"
         "class AlwaysOne(Scorer):\n"
         "    def score(self, samples, outputs, ctx):\n"
@@ -55,7 +55,7 @@ def test_entry_point_plugin_adds_a_scorer_and_a_task_folder(
     monkeypatch.setattr(registry, "_plugins_loaded", False)
     try:
         assert "always_one" in registry.names("scorer")
-        from eval_anything.runner import evaluate
+        from eval_anything.run.runner import evaluate
 
         res = evaluate(
             "scripted",

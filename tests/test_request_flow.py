@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from fake_openai_server import FakeOpenAIServer
 
+from eval_anything.core.requests import RequestFlow
 from eval_anything.judges.llm import openai_judge
-from eval_anything.models.base import RequestFlow
 from eval_anything.models.openai import OpenAIModel
-from eval_anything.request_flow import Stages, run_flow, scoring_flow, units
-from eval_anything.runner import evaluate
+from eval_anything.run.request_flow import Stages, run_flow, scoring_flow, units
+from eval_anything.run.runner import evaluate
 
 WAIT = 20.0  # seconds before a stage that waits for another gives up (a failure, not a timing)
 
@@ -288,7 +288,7 @@ def test_served_judge_reaches_its_own_limit(tmp_path: Path) -> None:
     assert len(judge_srv.received) == 30
 
     # re-judging the run (eval-anything score) flows the same way: 6 in flight, default batch 8
-    from eval_anything.rescore import rescore
+    from eval_anything.run.rescore import rescore
 
     with FakeOpenAIServer(default_answer="Rating: [[9]]", hold_first=6,
                           hold_timeout=WAIT) as again:
@@ -344,8 +344,8 @@ def test_vllm_takes_chunks_not_batches(tmp_path: Path) -> None:
 
 
 def test_one_adapter_shared_by_threads_keeps_one_limit() -> None:
-    from eval_anything.content import TextPart
-    from eval_anything.models.base import GenerateRequest
+    from eval_anything.core.content import TextPart
+    from eval_anything.core.requests import GenerateRequest
 
     with FakeOpenAIServer(hold_first=5, hold_timeout=WAIT) as srv:
         adapter = OpenAIModel(model="m", base_url=srv.base_url, max_concurrency=5)
@@ -369,8 +369,8 @@ def test_sample_log_appends_reach_readers_at_once_and_a_torn_tail_is_cut(tmp_pat
     """The runner's sample log stays open between appends: each append is readable by another
     reader at once (a kill loses nothing written), the torn line a killed run left is cut
     before the first append, and an append after close opens the file again."""
-    from eval_anything.request_flow import SampleLog
-    from eval_anything.results import SampleRecord, iter_sample_records
+    from eval_anything.core.results import SampleRecord, iter_sample_records
+    from eval_anything.run.request_flow import SampleLog
 
     path = tmp_path / "samples" / "t.jsonl"
     rec = [SampleRecord(sample_id=f"s{i}", input_ref="r", prompt_hash="p") for i in range(5)]

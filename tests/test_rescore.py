@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from eval_anything import evaluate, rescore
 from eval_anything.cli import app
+from eval_anything.core.results import read_results, read_sample_records
 from eval_anything.models.agent import AgentModel
 from eval_anything.models.base import ModelAdapter
 from eval_anything.models.scripted import ScriptedModel
-from eval_anything.rescore import RescoreError
-from eval_anything.results import read_results, read_sample_records
+from eval_anything.run.rescore import RescoreError
 
 TASKS = "mini_amu,mini_amg_if_image,mini_amg_modality_selection"
 SECTIONED = ("[[response]]: Three red circles and two beeps.\n"

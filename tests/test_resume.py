@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from eval_anything.results import Results, read_results
+from eval_anything.core.results import Results, read_results
 
 N = 40
 
@@ -87,7 +87,7 @@ def test_sigkill_then_rerun_recomputes_only_missing(tmp_path: Path) -> None:
 
 
 def _evaluate(folder: Path, out: Path, args: dict) -> Results:
-    from eval_anything.runner import evaluate
+    from eval_anything.run.runner import evaluate
 
     return evaluate(
         "scripted", ["slow_task"], model_args=args, include_paths=[folder], output_dir=out,
@@ -122,7 +122,7 @@ def test_a_resumed_run_says_how_many_items_it_kept(tmp_path: Path) -> None:
 
 
 def test_output_dir_of_another_model_is_refused(tmp_path: Path) -> None:
-    from eval_anything.runner import ConfigError
+    from eval_anything.errors import ConfigError
 
     folder = tmp_path / "task"
     _task(folder)

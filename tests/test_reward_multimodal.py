@@ -13,7 +13,7 @@ import soundfile as sf
 from PIL import Image
 from tiny_reward import build_tiny_multimodal_reward, mark_as_remote_code
 
-from eval_anything.content import AudioPart, ImagePart
+from eval_anything.core.content import AudioPart, ImagePart
 from eval_anything.judges.base import JudgeItem
 from eval_anything.judges.reward import RewardModelJudge, sigmoid
 from eval_anything.judges.reward_multimodal import RewardModelError

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from eval_anything.errors import UserError
-from eval_anything.folder_lock import LOCK_FILE, FolderBusyError, FolderLock
+from eval_anything.run.folder_lock import LOCK_FILE, FolderBusyError, FolderLock
 
 
 def test_second_holder_refused_naming_the_first(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_lock_of_a_killed_holder_is_stale(tmp_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import sys, time
-        from eval_anything.folder_lock import FolderLock
+        from eval_anything.run.folder_lock import FolderLock
         FolderLock({str(folder)!r}).acquire()
         print("locked", flush=True)
         time.sleep(600)
@@ -87,7 +87,7 @@ def _start_run(root: Path, answer: str, out: Path, delay: float) -> subprocess.P
 @pytest.mark.slow
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_runs_into_one_folder_never_mix(tmp_path: Path, attempt: int) -> None:
-    from eval_anything.results import read_results, read_sample_records
+    from eval_anything.core.results import read_results, read_sample_records
 
     _task_folder(tmp_path)
     out = tmp_path / "run"
@@ -108,7 +108,7 @@ def test_two_runs_into_one_folder_never_mix(tmp_path: Path, attempt: int) -> Non
 
 @pytest.mark.slow
 def test_resume_after_sigkill(tmp_path: Path) -> None:
-    from eval_anything.results import read_results, read_sample_records, samples_path
+    from eval_anything.core.results import read_results, read_sample_records, samples_path
 
     _task_folder(tmp_path, n=40)
     out = tmp_path / "run"
@@ -131,7 +131,7 @@ def test_resume_after_sigkill(tmp_path: Path) -> None:
 def test_torn_last_line_is_ignored_then_cut_and_nothing_else_is_skipped(tmp_path: Path) -> None:
     """A kill mid-write leaves a torn last line: reading ignores it, the next append cuts it;
     an unreadable line anywhere else is an error naming the file and line."""
-    from eval_anything.results import (
+    from eval_anything.core.results import (
         ResultsFileError,
         SampleRecord,
         append_sample_records,
@@ -155,7 +155,7 @@ def test_torn_last_line_is_ignored_then_cut_and_nothing_else_is_skipped(tmp_path
 
 
 def test_last_line_found_across_chunks(tmp_path: Path) -> None:
-    from eval_anything.results import _last_line
+    from eval_anything.core.results import _last_line
 
     f = tmp_path / "log"
     f.write_bytes(b'{"a": 1}\n{"b": 2}\n{"torn": "abcdefghijklmnop')

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from eval_anything.runner import ConfigError, parse_shard, resolve_shard
+from eval_anything.errors import ConfigError
+from eval_anything.run.runner import parse_shard, resolve_shard
 
 
 def test_shard_auto_reads_launcher_rank(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -21,7 +22,13 @@ def test_bad_shard_is_refused(bad: str) -> None:
 
 
 def test_model_args_parsing() -> None:
-    from eval_anything.models.base import parse_model_args, public_args
+    from eval_anything.model_args import public_args, split_model_args, typed_model_args
+
+    class OpenAdapter:  # takes any keyword: values are read untyped (bool, int, float, str)
+        def __init__(self, **kwargs: object) -> None: ...
+
+    def parse_model_args(text: str) -> dict[str, object]:
+        return typed_model_args(OpenAdapter, split_model_args(text))
 
     args = parse_model_args("pretrained=/m,dtype=float32,batch_size=4,x=1.5,flag=true,api_key=s")
     assert args == {"pretrained": "/m", "dtype": "float32", "batch_size": 4, "x": 1.5,

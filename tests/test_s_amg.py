@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from eval_anything.results import GroupResult, TaskResult
+from eval_anything.core.results import GroupResult, TaskResult
 from eval_anything.scoring.s_amg import (
     amg_score,
     amg_value,
@@ -18,7 +18,7 @@ from eval_anything.scoring.s_amg import (
     s_amg_aggregator,
     vote_weighted_amg_score,
 )
-from eval_anything.stats import Z95, MetricValue
+from eval_anything.stats.intervals import Z95, MetricValue
 
 
 def mv(value: float, se: float | None = 0.0, n: int = 10) -> MetricValue:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from eval_anything.content import AudioPart, ImagePart, TextPart
+from eval_anything.core.content import AudioPart, ImagePart, TextPart
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.sample import Sample
 from eval_anything.formats.sections import is_none_answer, parse_sections, response_text
-from eval_anything.models.base import ModelOutput
-from eval_anything.sample import Sample
 from eval_anything.scoring.base import MetricInput, ScoreContext
 from eval_anything.scoring.selection import (
     ModalitySelectionScorer,

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from eval_anything import evaluate
-from eval_anything.merge import MergeError, merge_runs
+from eval_anything.core.results import read_results, read_sample_records
 from eval_anything.models.scripted import ScriptedModel
-from eval_anything.results import read_results, read_sample_records
+from eval_anything.run.merge import MergeError, merge_runs
 
 N_ITEMS = 11
 

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from eval_anything.results import SampleRecord, ScoreRecord
-from eval_anything.stats import Z95, clustered_stderr_of_mean, mean_of_means, mean_with_ci
+from eval_anything.core.results import SampleRecord, ScoreRecord
+from eval_anything.stats.intervals import Z95, clustered_stderr_of_mean, mean_of_means, mean_with_ci
 
 
 def test_plain_stderr_and_ci_by_hand() -> None:
@@ -42,8 +42,8 @@ def test_mean_of_means() -> None:
 
 
 def test_mean_by_metric_and_unscored_are_excluded() -> None:
-    from eval_anything.reduce import task_metrics
-    from eval_anything.task import MetricRef, TaskSpec
+    from eval_anything.run.reduce import task_metrics
+    from eval_anything.spec.task import MetricRef, TaskSpec
 
     spec = TaskSpec.model_validate({
         "task": "t", "source": {"jsonl": "x.jsonl"}, "scorers": [{"name": "exact_match"}],

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from eval_anything.content import ImagePart, TextPart
-from eval_anything.results import GroupResult, read_results, write_results
-from eval_anything.stats import MetricValue
+from eval_anything.core.content import ImagePart, TextPart
+from eval_anything.core.results import GroupResult, read_results, write_results
+from eval_anything.stats.intervals import MetricValue
 from eval_anything.store import STORE_ENV, default_store_url, normalize_url, open_store, push
 from eval_anything.store import queries as q
 from eval_anything.store.synthetic import (

@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from eval_anything import __version__
-from eval_anything.catalog import bundled_tasks_dir, load_catalog
 from eval_anything.cli import app
 from eval_anything.models.scripted import ScriptedModel
-from eval_anything.runner import evaluate
-from eval_anything.task import TaskSpecError
+from eval_anything.run.runner import evaluate
+from eval_anything.spec.catalog import bundled_tasks_dir, load_catalog
+from eval_anything.spec.task import TaskSpecError
 
 
 def _copy_starter(folder: Path, name: str) -> Path:

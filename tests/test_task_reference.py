@@ -20,8 +20,8 @@ import yaml
 from pydantic import BaseModel
 
 from eval_anything import registry
-from eval_anything.models.base import GenerationConfig
-from eval_anything.task import GroupSpec, TaskSpec, load_spec_file
+from eval_anything.core.requests import GenerationConfig
+from eval_anything.spec.task import GroupSpec, TaskSpec, load_spec_file
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tasks" / "README.md"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from eval_anything.trainers.config import ConfigError, load_train_config, parse_set_option
+from eval_anything.errors import ConfigError
+from eval_anything.trainers.config import load_train_config, parse_set_option
 from eval_anything.trainers.precision import decide
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

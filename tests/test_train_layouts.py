@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from tiny_media import write_media
 
-from eval_anything.trainers.config import ConfigError
+from eval_anything.errors import ConfigError
 from eval_anything.trainers.data import read_rows, resolve_format, to_completions, to_pairs
 
 

@@ -72,7 +72,7 @@ def test_a_training_folder_in_use_is_refused_naming_the_holder(
     out = tmp_path / "out"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from eval_anything.folder_lock import FolderLock\n"
+         "import sys, time; from eval_anything.run.folder_lock import FolderLock\n"
          f"FolderLock({str(out)!r}, 'training output folder').acquire()\n"
          "print('held', flush=True); time.sleep(120)"],
         stdout=subprocess.PIPE, text=True,

@@ -1,6 +1,6 @@
-"""Video through PyAV (eval_anything.video): every container decodes through one function, frames
-are found by timestamp (seeking on long clips), the audio track is readable, corrupt files are
-refused before any model call, and MP4 out is bit-exact. Clips are written here with PyAV; no
+"""Video through PyAV (eval_anything.media.video): every container decodes through one function,
+frames are found by timestamp (seeking on long clips), the audio track is readable, corrupt files
+are refused before any model call, and MP4 out is bit-exact. Clips are written here with PyAV; no
 binary fixtures."""
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import pytest
 from PIL import Image
 from test_judges_models import tiny_clip_dir  # noqa: F401  (a fixture, used by name)
 
-from eval_anything.content import VideoPart
+from eval_anything.core.content import VideoPart
 from eval_anything.errors import UserError
 from eval_anything.judges.base import JudgeItem
-from eval_anything.media import load_video_audio
-from eval_anything.video import (
+from eval_anything.media.io import load_video_audio
+from eval_anything.media.video import (
     VideoError,
     encode_mp4,
     frame_indices,

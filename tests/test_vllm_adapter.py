@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 from tiny import build_tiny_llama
 
-from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.media import audio_to_wav_bytes, frames_to_gif_bytes, image_to_png_bytes
-from eval_anything.models.base import (
+from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.core.requests import (
     GenerateRequest,
     GenerationConfig,
     LoglikelihoodRequest,
     Message,
 )
+from eval_anything.media.io import audio_to_wav_bytes, frames_to_gif_bytes, image_to_png_bytes
 from eval_anything.models.vllm import (
     VLLMModel,
     chat_for_template,

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval_anything.trainers.config import ConfigError, TrainConfig, training_run_id
+from eval_anything.errors import ConfigError
+from eval_anything.trainers.config import TrainConfig, training_run_id
 from eval_anything.trainers.precision import Precision, choose_precision
 
 log = logging.getLogger(__name__)
@@ -227,7 +228,7 @@ def hold_output_dir(cfg: TrainConfig) -> None:
     refused with exit 2 naming the holder). Called only after the data and config were
     validated, since locking creates the folder. Re-entrant within a process (LLF's DPO stage
     trains into the folder LLF holds); :func:`release_output_dirs` frees them."""
-    from eval_anything.folder_lock import FolderLock
+    from eval_anything.run.folder_lock import FolderLock
 
     path = cfg.output_dir.resolve()
     if path not in _HELD:
@@ -254,7 +255,7 @@ def check_autoscore(cfg: TrainConfig) -> None:
     would leave a trained folder with every checkpoint marked failed."""
     if not cfg.autoscore.tasks:
         return
-    from eval_anything.catalog import load_catalog
+    from eval_anything.spec.catalog import load_catalog
 
     try:
         load_catalog(cfg.autoscore.include_paths).expand(cfg.autoscore.tasks)

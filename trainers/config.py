@@ -14,9 +14,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
-from eval_anything.errors import UserError
+from eval_anything.errors import ConfigError
 
 ALGORITHMS = ("sft", "rm", "dpo", "llf", "critic")
 Algorithm = Literal["sft", "rm", "dpo", "llf", "critic"]
@@ -35,10 +42,6 @@ DEFAULT_REFINE_TEMPLATE = (
     "{{ critique }}\n\nWrite an improved answer that follows the feedback. "
     "Reply with the answer only."
 )
-
-
-class ConfigError(UserError):
-    """A config that cannot be used; the message names the file, the field and the fix."""
 
 
 class _Section(BaseModel):
@@ -157,12 +160,17 @@ class RoleBinding(_Section):
     model_args: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
-    def parse(cls, text: str) -> RoleBinding:
-        """``'scripted:script=c.json'`` or ``'hf:pretrained=DIR,dtype=float32'``."""
-        from eval_anything.models.base import parse_model_args
+    def parse(cls, text: str, flag: str = "llf role") -> RoleBinding:
+        """``'scripted:script=c.json'`` or ``'hf:pretrained=DIR,dtype=float32'``: the binding
+        grammar of ``--judge``, arguments typed by the adapter's signature."""
+        from eval_anything.model_args import parse_binding, typed_model_args
+        from eval_anything.models.build import adapter_class
 
-        name, _, args = text.partition(":")
-        return cls(model=name.strip(), model_args=parse_model_args(args))
+        b = parse_binding(text, flag=flag)
+        if b.positional is not None:
+            raise ConfigError(f"{flag} {text!r}: {b.positional!r} is not key=value")
+        args = typed_model_args(adapter_class(b.kind, where=flag), b.args, flag=f"{flag} {text}")
+        return cls(model=b.kind, model_args=args)
 
 
 class GenerationSection(_Section):
@@ -189,8 +197,10 @@ class LLFSection(_Section):
 
     @field_validator("critic", "policy", mode="before")
     @classmethod
-    def _binding(cls, v: Any) -> Any:
-        return RoleBinding.parse(v).model_dump() if isinstance(v, str) else v
+    def _binding(cls, v: Any, info: ValidationInfo) -> Any:
+        if not isinstance(v, str):
+            return v
+        return RoleBinding.parse(v, flag=f"llf.{info.field_name}").model_dump()
 
 
 class CriticSection(_Section):

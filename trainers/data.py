@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval_anything.trainers.config import ConfigError, DataSection
+from eval_anything.errors import ConfigError
+from eval_anything.trainers.config import DataSection
 from eval_anything.trainers.layouts import (
     MediaRef,
     indexed_choice,
@@ -217,8 +218,8 @@ def to_completions(
 def _sample_completion(row: dict[str, Any], where: str, i: int, root: Path) -> Completion:
     """A Sample row: its text parts are the prompt, its media parts (paths relative to the
     data folder) travel with it."""
-    from eval_anything.content import TextPart
-    from eval_anything.sample import Sample
+    from eval_anything.core.content import TextPart
+    from eval_anything.core.sample import Sample
 
     try:
         s = Sample.model_validate(row).absolutize(root)

@@ -11,7 +11,7 @@
    after SFT it broke the agreement between text and sections (docs/training.md has figures);
 4. auto-score every checkpoint (child processes) and push each run to the local leaderboard store;
 5. print score versus step, the paired difference last-checkpoint minus base with its 95% CI
-   (same items, :mod:`eval_anything.paired`), and the command that opens the leaderboard.
+   (same items, :mod:`eval_anything.stats.paired`), and the command that opens the leaderboard.
 
 The numbers are whatever the run produces; the verdict line says whether the CI excludes zero.
 """
@@ -87,7 +87,7 @@ class DemoReport:
 
 
 def task_spec(name: str, include_paths: list[str]) -> Any:
-    from eval_anything.catalog import load_catalog
+    from eval_anything.spec.catalog import load_catalog
 
     catalog = load_catalog(include_paths)
     if name not in catalog.tasks:
@@ -97,9 +97,9 @@ def task_spec(name: str, include_paths: list[str]) -> Any:
 
 def demo_pairs(settings: DemoSettings, spec: Any) -> list[Any]:
     """The bundled pairs with each instruction rendered by the task's prompt template."""
-    from eval_anything.content import TextPart
-    from eval_anything.sample import Sample
-    from eval_anything.task import render_input, render_system
+    from eval_anything.core.content import TextPart
+    from eval_anything.core.sample import Sample
+    from eval_anything.spec.task import render_input, render_system
     from eval_anything.trainers.data import Pair, read_rows
     from eval_anything.trainers.demo_data import data_file
 
@@ -127,9 +127,9 @@ def preferred_answers(pairs: list[Any]) -> list[Any]:
 
 def paired_gain(base_run: Path, last_run: Path, task: str, score: str) -> PairedGain | None:
     """Mean of (last - base) per item over the items both runs scored, with its 95% CI."""
-    from eval_anything.paired import paired_difference
-    from eval_anything.results import read_sample_records
-    from eval_anything.stats import Z95
+    from eval_anything.core.results import read_sample_records
+    from eval_anything.stats.intervals import Z95
+    from eval_anything.stats.paired import paired_difference
 
     def values(run: Path) -> dict[str, tuple[float, str | None]]:
         out = {}
@@ -337,7 +337,7 @@ def report_lines(report: DemoReport, settings: DemoSettings) -> list[str]:
 
 def _metric(o: ScoreOutcome, settings: DemoSettings) -> dict[str, Any]:
     """The full MetricValue (CI, n) of the demo score, read from the run's results."""
-    from eval_anything.results import read_results
+    from eval_anything.core.results import read_results
 
     try:
         tr = read_results(Path(o.run_dir)).tasks[settings.task]

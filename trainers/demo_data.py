@@ -27,9 +27,9 @@ from pathlib import Path
 
 def data_file() -> Path:
     """``tasks/mini/demo/selection_pairs.jsonl``, wherever the suites package is installed."""
-    import eval_anything.suites
+    import eval_anything.tasks
 
-    return Path(eval_anything.suites.__file__).resolve().parent / "mini" / "demo" / (
+    return Path(eval_anything.tasks.__file__).resolve().parent / "mini" / "demo" / (
         "selection_pairs.jsonl"
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eval_anything.errors import ConfigError
 from eval_anything.trainers.common import (
     TrainOutcome,
     autoscore_callbacks,
@@ -27,7 +28,7 @@ from eval_anything.trainers.common import (
     text_tokenizer,
     trainer_arguments,
 )
-from eval_anything.trainers.config import ConfigError, TrainConfig
+from eval_anything.trainers.config import TrainConfig
 from eval_anything.trainers.data import (
     Pair,
     data_root,

@@ -1,7 +1,7 @@
 """The align-anything data layouts: media fields, preference fields and fine-grained metadata.
 
 The public align-anything data spells the same things several ways; this module reads them all
-into content parts (``eval_anything.content``) so a row's media travel with it to the model:
+into content parts (``eval_anything.core.content``) so a row's media travel with it to the model:
 
 - images: ``image`` (or ``images``, ``image_path``) as a path relative to the data file, an HF
   ``Image`` feature ``{"bytes", "path"}``, raw bytes, or base64 (a ``data:`` URI or bare);
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval_anything.content import AudioPart, ImagePart, VideoPart
-from eval_anything.trainers.config import ConfigError
+from eval_anything.core.content import AudioPart, ImagePart, VideoPart
+from eval_anything.errors import ConfigError
 
 MEDIA_FIELDS: dict[str, tuple[str, ...]] = {
     "image": ("image", "images", "image_path"),
@@ -91,7 +91,7 @@ def _part(modality: str, v: Any, where: str, i: int, name: str, root: Path) -> A
         if v.get("array") is not None and modality == "audio":
             import numpy as np
 
-            from eval_anything.media import audio_to_wav_bytes
+            from eval_anything.media.io import audio_to_wav_bytes
 
             rate = v.get("sampling_rate")
             if not rate:
@@ -103,7 +103,7 @@ def _part(modality: str, v: Any, where: str, i: int, name: str, root: Path) -> A
     if isinstance(v, bytes | bytearray):
         return cls(data=bytes(v))
     if hasattr(v, "save") and modality == "image":  # a decoded PIL image
-        from eval_anything.media import image_to_png_bytes
+        from eval_anything.media.io import image_to_png_bytes
 
         return cls(data=image_to_png_bytes(v))
     if not isinstance(v, str):

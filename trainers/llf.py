@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval_anything.content import TextPart
-from eval_anything.models.base import GenerateRequest, GenerationConfig, ModelAdapter
-from eval_anything.progress import ProgressReporter
-from eval_anything.results import atomic_write_text
+from eval_anything.core.content import TextPart
+from eval_anything.core.requests import GenerateRequest, GenerationConfig
+from eval_anything.core.results import atomic_write_text
+from eval_anything.models.base import ModelAdapter
+from eval_anything.run.progress import ProgressReporter
 from eval_anything.trainers.config import (
     ConfigError,
     GenerationSection,
@@ -190,7 +191,7 @@ class LLFPipeline:
         return RoleBinding(model="hf", model_args={"pretrained": path})
 
     def _adapter(self, role: str) -> ModelAdapter:
-        from eval_anything.runner import build_adapter
+        from eval_anything.models.build import build_adapter
 
         if role == "policy":
             if self._policy is None:

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from eval_anything.trainers.config import ConfigError
+from eval_anything.errors import ConfigError
 from eval_anything.trainers.data import Completion, Pair
 from eval_anything.trainers.layouts import MediaRef
 
@@ -63,8 +63,8 @@ class _ProcessorBatcher:
         return getattr(self.processor, "tokenizer", self.processor)
 
     def messages(self, example: dict[str, Any]) -> list[Any]:
-        from eval_anything.content import TextPart
-        from eval_anything.models.base import Message
+        from eval_anything.core.content import TextPart
+        from eval_anything.core.requests import Message
 
         parts = [MediaRef.from_json(m).part for m in json.loads(example["media"])]
         head = ([Message(role="system", content=[TextPart(text=example["system"])])]

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval_anything.trainers.config import ConfigError, TrainConfig
+from eval_anything.errors import ConfigError
+from eval_anything.trainers.config import TrainConfig
 from eval_anything.trainers.data import Completion, Pair
 
 

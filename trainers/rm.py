@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eval_anything.errors import ConfigError
 from eval_anything.trainers.common import (
     TrainOutcome,
     autoscore_callbacks,
@@ -24,7 +25,7 @@ from eval_anything.trainers.common import (
     text_tokenizer,
     trainer_arguments,
 )
-from eval_anything.trainers.config import ConfigError, TrainConfig
+from eval_anything.trainers.config import TrainConfig
 from eval_anything.trainers.data import Pair, use_chat
 from eval_anything.trainers.dpo import load_pairs
 

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from eval_anything.trainers.config import ConfigError
+from eval_anything.errors import ConfigError
 
 ROW_SUFFIXES = (".jsonl", ".json", ".parquet")
 

@@ -14,7 +14,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from eval_anything.results import Lineage, atomic_write_text
+from eval_anything.core.results import Lineage, atomic_write_text
 from eval_anything.trainers.checkpoint_scoring import (
     ERROR_FILE,
     OUTCOME_FILE,
@@ -58,7 +58,7 @@ def push_run(run_dir: Path, store: str | None) -> tuple[str | None, str | None]:
 
 
 def run_job(job: ScoreJob) -> None:
-    from eval_anything.runner import evaluate
+    from eval_anything.run.runner import evaluate
 
     s = job.settings
     run_dir = Path(job.run_dir)

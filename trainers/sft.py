@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eval_anything.errors import ConfigError
 from eval_anything.trainers.common import (
     TrainOutcome,
     autoscore_callbacks,
@@ -23,7 +24,7 @@ from eval_anything.trainers.common import (
     text_tokenizer,
     trainer_arguments,
 )
-from eval_anything.trainers.config import ConfigError, TrainConfig
+from eval_anything.trainers.config import TrainConfig
 from eval_anything.trainers.data import (
     Completion,
     completions_dataset,

@@ -63,7 +63,7 @@ def fail_on_error_option() -> Any:
 
 def check_failed_items(results: Any, fail_on_error: str | None, what: str = "run") -> None:
     """Print the failure summary on stderr; exit 3 when it exceeds ``--fail-on-error``."""
-    from eval_anything.failures import check_failures, parse_fail_on_error, summarize
+    from eval_anything.run.failures import check_failures, parse_fail_on_error, summarize
 
     with user_errors():
         policy = parse_fail_on_error(fail_on_error)
@@ -121,8 +121,8 @@ def unscored_notes(results: Any, run_dir: Path) -> list[str]:
 
     Why: a small local judge in the default generation mode rarely writes a verdict, so a
     re-judged run can come back with every item unscored and nothing on screen says why."""
-    from eval_anything.failures import failure_reason
-    from eval_anything.results import read_sample_records
+    from eval_anything.core.results import read_sample_records
+    from eval_anything.run.failures import failure_reason
 
     notes: list[str] = []
     for name, tr in results.tasks.items():

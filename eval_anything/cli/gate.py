@@ -30,9 +30,9 @@ def gate_command(
 ) -> None:
     """Gate a candidate run against a baseline: PASS (non-inferior), FAIL (regression beyond
     the margin, Holm-corrected across tasks) or INCONCLUSIVE. See docs/gate.md."""
-    from eval_anything import gate_report
     from eval_anything.cli.common import user_errors
-    from eval_anything.gate import gate
+    from eval_anything.gate import report as gate_report
+    from eval_anything.gate.verdict import gate
 
     task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
     with user_errors():  # unreadable runs name the file and line; exit 2

@@ -18,7 +18,7 @@ def tasks(
     sizes: Annotated[bool, typer.Option(help="Count samples (reads every dataset).")] = True,
 ) -> None:
     """List tasks and groups with their modalities, sizes and required judge roles."""
-    from eval_anything.listing import describe_tasks
+    from eval_anything.spec.listing import describe_tasks
 
     with user_errors():
         rows, groups = describe_tasks(list(include_path or []), count=sizes)

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Merge shard runs; metrics are recomputed from the merged per-sample records."""
         from eval_anything.cli.common import console, results_table, user_errors
-        from eval_anything.merge import merge_runs
+        from eval_anything.run.merge import merge_runs
 
         with user_errors():
             results = merge_runs(run_dirs, output_dir, include_path, allow_partial=allow_partial)

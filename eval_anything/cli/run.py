@@ -21,8 +21,8 @@ def parse_lineage(text: str | None):  # type: ignore[no-untyped-def]
     """``RUN_ID:STEP[:CHECKPOINT_PATH]`` -> Lineage."""
     if not text:
         return None
+    from eval_anything.core.results import Lineage
     from eval_anything.errors import UserError
-    from eval_anything.results import Lineage
 
     parts = text.split(":", 2)
     if len(parts) < 2 or not parts[1].isdigit():
@@ -81,10 +81,10 @@ def run(
 ) -> None:
     """Evaluate MODEL on TASKS; write RUN_DIR/results.json and RUN_DIR/samples/*.jsonl."""
     from eval_anything.judges.base import parse_judge_options
-    from eval_anything.runner import evaluate
+    from eval_anything.run.runner import evaluate
 
     with user_errors():
-        from eval_anything.failures import parse_fail_on_error
+        from eval_anything.run.failures import parse_fail_on_error
 
         parse_fail_on_error(fail_on_error)  # a bad value fails before the run, not after it
         overrides = {"max_new_tokens": max_new_tokens} if max_new_tokens else {}

@@ -1,5 +1,5 @@
 """``eval-anything score RUN_DIR --judge ROLE=BINDING ...``: re-judge a finished run without
-regenerating (see :mod:`eval_anything.rescore`)."""
+regenerating (see :mod:`eval_anything.run.rescore`)."""
 
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ def register(app: typer.Typer) -> None:
             results_table,
             user_errors,
         )
-        from eval_anything.failures import parse_fail_on_error
         from eval_anything.judges.base import parse_judge_options
-        from eval_anything.rescore import default_output_dir, rescore
+        from eval_anything.run.failures import parse_fail_on_error
+        from eval_anything.run.rescore import default_output_dir, rescore
 
         if in_place and output_dir is not None:
             typer.echo("error: give --in-place or --output-dir, not both", err=True)

@@ -64,10 +64,10 @@ def watch_command(
     Polls until Ctrl-C. --once: score what is there, then exit.
     --idle-exit S: exit after S seconds without a new checkpoint.
     """
-    from eval_anything import registry
     from eval_anything.cli.train import print_scored
     from eval_anything.judges.base import parse_judge_options
     from eval_anything.model_args import split_model_args, typed_model_args
+    from eval_anything.models.build import adapter_class
     from eval_anything.trainers.checkpoint_scoring import ScoreSettings, headline
     from eval_anything.trainers.watch import Watcher
 
@@ -80,7 +80,7 @@ def watch_command(
 
     with user_errors():
         from eval_anything.errors import UserError
-        from eval_anything.failures import parse_fail_on_error
+        from eval_anything.run.failures import parse_fail_on_error
 
         parse_fail_on_error(fail_on_error)
         if not ckpt_dir.is_dir():
@@ -88,7 +88,7 @@ def watch_command(
         settings = ScoreSettings(
             tasks=[t.strip() for t in tasks.split(",") if t.strip()], model=model,
             model_args=typed_model_args(
-                registry.get("model", model, where="--model"), split_model_args(model_args)
+                adapter_class(model), split_model_args(model_args)
             ),
             limit=limit,
             include_paths=[str(p) for p in include_path or []],
@@ -120,7 +120,7 @@ def watch_command(
 def _check_items(outcomes: list[Any], fail_on_error: str | None) -> None:
     """Items that failed inside scored checkpoints: summary on stderr, exit 3 past the limit
     (rerun watch with --retry-failed, or ``run`` into the checkpoint's run folder)."""
-    from eval_anything.results import RESULTS_FILE, read_results
+    from eval_anything.core.results import RESULTS_FILE, read_results
 
     for o in outcomes:
         if o.status == "scored" and (Path(o.run_dir) / RESULTS_FILE).is_file():

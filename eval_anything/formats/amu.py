@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.core.sample import Sample
 from eval_anything.formats.fields import FormatError, as_str_list, require
-from eval_anything.media import IMAGE_SUFFIXES
+from eval_anything.media.io import IMAGE_SUFFIXES
 from eval_anything.registry import register
-from eval_anything.sample import Sample
 
 FORMAT = "EvalAnything-AMU"
 FIELDS = (

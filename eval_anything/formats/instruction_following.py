@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval_anything.content import TextPart
+from eval_anything.core.content import TextPart
+from eval_anything.core.sample import Sample
 from eval_anything.formats.fields import FormatError, require
 from eval_anything.registry import register
-from eval_anything.sample import Sample
 
 FORMAT = "EvalAnything-InstructionFollowing"
 BASE_FIELDS = ("prompt_id", "prompt")

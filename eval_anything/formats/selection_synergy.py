@@ -12,10 +12,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from eval_anything.content import TextPart
+from eval_anything.core.content import TextPart
+from eval_anything.core.sample import Sample
 from eval_anything.formats.fields import FormatError, require
 from eval_anything.registry import register
-from eval_anything.sample import Sample
 from eval_anything.scoring.selection import COMBINATIONS
 
 FORMAT = "EvalAnything-Selection_Synergy"

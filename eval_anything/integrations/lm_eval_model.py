@@ -28,15 +28,15 @@ import lm_eval.models  # noqa: F401  (lm-eval's own models first: it loads them 
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
-from eval_anything.content import TextPart
-from eval_anything.models.base import (
+from eval_anything.core.content import TextPart
+from eval_anything.core.requests import (
     GenerateRequest,
     GenerationConfig,
     LoglikelihoodRequest,
     Message,
-    ModelAdapter,
 )
-from eval_anything.progress import ProgressReporter
+from eval_anything.models.base import ModelAdapter
+from eval_anything.run.progress import ProgressReporter
 
 log = logging.getLogger(__name__)
 LM_EVAL_MODEL_NAME = "eval-anything"
@@ -54,17 +54,16 @@ def build_adapter_for_lm_eval(
 ) -> ModelAdapter:
     """Our adapter from lm-eval ``--model_args``; lm-eval's ``--batch_size``/``--device`` are
     passed on when the adapter takes them and ``--model_args`` did not set them."""
-    from eval_anything.registry import get
-    from eval_anything.runner import build_adapter
+    from eval_anything.models.build import adapter_class, build_adapter
 
-    cls = get("model", adapter, where="--model_args adapter")
+    cls = adapter_class(adapter, where="--model_args adapter")
     args = dict(adapter_args)
     if isinstance(batch_size, int) and "batch_size" not in args and _accepts(cls, "batch_size"):
         args["batch_size"] = batch_size
     device = usable_device(device)
     if device is not None and "device" not in args and _accepts(cls, "device"):
         args["device"] = device
-    return build_adapter(adapter, args)
+    return build_adapter(adapter, args, where="--model_args")
 
 
 def usable_device(device: Any) -> Any:

@@ -28,11 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval_anything.catalog import LM_EVAL_PREFIX
-from eval_anything.content import TextPart
-from eval_anything.errors import UserError
-from eval_anything.models.base import ModelAdapter
-from eval_anything.results import (
+from eval_anything.core.content import TextPart
+from eval_anything.core.results import (
     RunSpec,
     SampleRecord,
     ScoreRecord,
@@ -40,7 +37,10 @@ from eval_anything.results import (
     samples_path,
     write_sample_records,
 )
-from eval_anything.stats import MetricValue, with_ci
+from eval_anything.errors import UserError
+from eval_anything.models.base import ModelAdapter
+from eval_anything.spec.catalog import LM_EVAL_PREFIX
+from eval_anything.stats.intervals import MetricValue, with_ci
 
 log = logging.getLogger(__name__)
 _NOT_METRICS = {"alias", "name", "sample_len", " ", ""}

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eval_anything import registry
-from eval_anything.errors import UserError
-from eval_anything.models.base import RequestFlow
+from eval_anything.core.requests import RequestFlow
+from eval_anything.errors import ConfigError, UserError
+from eval_anything.model_args import parse_binding
+
+if TYPE_CHECKING:
+    from eval_anything.run.cache import ResponseCache
 
 # What a scorer may ask a judge to do (JudgeItem.kind):
 #   amu        rate an answer 1-10 against human references and keywords (by evaluation dimension)
@@ -49,7 +53,7 @@ class Judgment:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_record(self, judge: str, extra: dict[str, Any] | None = None) -> Any:
-        from eval_anything.results import ScoreRecord
+        from eval_anything.core.results import ScoreRecord
 
         return ScoreRecord(
             value=self.value,
@@ -107,15 +111,21 @@ def require_kind(judge: Any, role: str, kinds: tuple[str, ...]) -> None:
     )
 
 
-def parse_binding(binding: str) -> tuple[str, str | None]:
-    kind, sep, arg = binding.partition(":")
-    return kind, (arg if sep else None)
-
-
-def build_judge(binding: str, cache: Any = None, where: str = "--judge") -> Any:
-    kind, arg = parse_binding(binding)
-    factory = registry.get("judge", kind, where=where)
-    return factory(arg, cache=cache)
+def build_judge(binding: str, cache: ResponseCache | None = None, where: str = "--judge") -> Judge:
+    """The judge a binding names (``KIND[:ARGS]``, :func:`eval_anything.model_args.parse_binding`),
+    built by its registered factory, ``factory(ARGS or None, cache=cache)``. Arguments the
+    factory refuses are a :class:`ConfigError` naming the binding."""
+    parsed = parse_binding(binding, flag=where)
+    factory = registry.get("judge", parsed.kind, where=where)
+    try:
+        judge: Judge = factory(parsed.rest, cache=cache)
+    except UserError:
+        raise
+    except (TypeError, ValueError, FileNotFoundError) as e:
+        # judge factories check their binding's arguments and name the flag
+        msg = str(e)
+        raise ConfigError(msg if where in msg else f"{where} {binding}: {msg}") from e
+    return judge
 
 
 def parse_judge_options(items: list[str] | None) -> dict[str, str]:

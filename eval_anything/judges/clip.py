@@ -6,8 +6,8 @@
   the paper's 4/3/2/1 rubric, and results name it as such (``clip:...``);
 - ``tifa`` on a video: zero-shot choice of the option whose text ("question option") is closest to
   the clip, the clip being the mean of :data:`VIDEO_FRAMES` frame embeddings (frames sampled by
-  :func:`eval_anything.video.sample_video_frames`, as every video reader does); 10 if it is the
-  right option, else 0. Audio questions are unscored (CLIP sees no sound).
+  :func:`eval_anything.media.video.sample_video_frames`, as every video reader does); 10 if it is
+  the right option, else 0. Audio questions are unscored (CLIP sees no sound).
 
 Bindings: ``clip:DIR`` (a transformers CLIPModel folder) and ``open_clip:MODEL[,pretrained=FILE]
 [,config=FILE.json]`` (an open_clip architecture, its weights file, and optionally a model config
@@ -20,8 +20,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from eval_anything.errors import ConfigError
 from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
-from eval_anything.models.base import parse_model_args
+from eval_anything.model_args import parse_binding_args, typed_options
 from eval_anything.registry import register
 from eval_anything.scoring.tifa import split_choices, tifa_score
 
@@ -128,8 +129,11 @@ class OpenClipJudge(_ClipBase):
 
         if not arg:
             raise ValueError("--judge ROLE=open_clip:MODEL[,pretrained=FILE]: name the model")
-        name, _, rest = arg.partition(",")
-        args = parse_model_args(rest)
+        where = f"--judge ROLE=open_clip:{arg}"
+        name, raw = parse_binding_args(arg, where)
+        if name is None:
+            raise ConfigError(f"{where}: give the model name first, e.g. open_clip:ViT-B-32")
+        args = typed_options(raw, {"config": str, "pretrained": str}, where)
         if args.get("config"):
             open_clip.add_model_config(str(args["config"]))
         pretrained = args.get("pretrained")

@@ -27,19 +27,16 @@ from __future__ import annotations
 from typing import Any
 
 from eval_anything import registry
-from eval_anything.cache import ResponseCache, make_key
-from eval_anything.content import TextPart
+from eval_anything.core.content import TextPart
+from eval_anything.core.requests import GenerateRequest, GenerationConfig, Message, RequestFlow
+from eval_anything.errors import ConfigError
 from eval_anything.judges import templates as T
 from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
 from eval_anything.judges.parsing import parse_choice_letter, parse_preference, parse_rating
-from eval_anything.models.base import (
-    GenerateRequest,
-    GenerationConfig,
-    Message,
-    ModelAdapter,
-    RequestFlow,
-)
-from eval_anything.models.base import parse_model_args as _parse_args
+from eval_anything.model_args import parse_binding_args, typed_model_args
+from eval_anything.models.base import ModelAdapter
+from eval_anything.models.build import build_adapter
+from eval_anything.run.cache import ResponseCache, make_key
 from eval_anything.scoring.tifa import split_choices, tifa_score
 
 JUDGE_OPTIONS = ("max_new_tokens", "attempts", "retry_temperature", "mode")
@@ -63,11 +60,11 @@ class LLMJudge(Judge):
         mode: str = "generate",
     ) -> None:
         if attempts < 1:
-            raise ValueError(f"--judge {binding}: attempts must be >= 1")
+            raise ConfigError(f"--judge {binding}: attempts must be >= 1")
         if mode not in MODES:
-            raise ValueError(f"--judge {binding}: mode={mode!r}; choose {' or '.join(MODES)}")
+            raise ConfigError(f"--judge {binding}: mode={mode!r}; choose {' or '.join(MODES)}")
         if mode == "likelihood" and not adapter.supports_loglikelihood:
-            raise ValueError(
+            raise ConfigError(
                 f"--judge {binding}: mode=likelihood needs a model adapter with log-likelihoods "
                 f"(hf, smollm2, scripted); {type(adapter).__name__} has none"
             )
@@ -280,31 +277,23 @@ class LLMJudge(Judge):
 
 
 def split_binding_args(
-    arg: str | None, positional: str | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``'gpt-4o,base_url=http://x/v1,attempts=2'`` -> (adapter args, judge options); a first
-    item without ``=`` is the ``positional`` argument (model name or path)."""
-    if not arg:
-        return {}, {}
-    items = arg.split(",", 1)
-    head = items[0]
-    text = arg
-    if "=" not in head and positional:
-        text = f"{positional}={head}" + (f",{items[1]}" if len(items) > 1 else "")
-    args = _parse_args(text)
-    opts = {k: args.pop(k) for k in list(args) if k in JUDGE_OPTIONS}
-    return args, opts
+    arg: str | None, positional: str | None, binding: str = ""
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """``'gpt-4o,base_url=http://x/v1,attempts=2'`` -> (adapter args as typed, judge options
+    typed); a first item without ``=`` is the ``positional`` argument (model name or path)."""
+    where = f"--judge {binding}" if binding else "--judge"
+    head, args = parse_binding_args(arg, where)
+    if head is not None:
+        if positional is None or positional in args:
+            raise ConfigError(f"{where}: {head!r} is not key=value")
+        args = {positional: head, **args}
+    raw_opts = {k: args.pop(k) for k in list(args) if k in JUDGE_OPTIONS}
+    return args, typed_model_args(LLMJudge, raw_opts, flag=where)
 
 
-def llm_judge(adapter_name: str, adapter_args: dict[str, Any], options: dict[str, Any],
+def llm_judge(adapter_name: str, adapter_args: dict[str, str], options: dict[str, Any],
               binding: str, cache: ResponseCache | None) -> LLMJudge:
-    cls = registry.get("model", adapter_name, where=f"--judge {binding}")
-    try:
-        adapter = cls(**adapter_args)
-    except TypeError as e:
-        raise ValueError(
-            f"--judge {binding}: bad arguments for model adapter {adapter_name!r}: {e}"
-        ) from e
+    adapter = build_adapter(adapter_name, {}, where=f"--judge {binding}", text_args=adapter_args)
     return LLMJudge(adapter, binding, cache=cache, **options)
 
 
@@ -314,15 +303,15 @@ def _binding(kind: str, arg: str | None) -> str:
 
 @registry.register("judge", "smollm2")
 def smollm2_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
-    args, opts = split_binding_args(arg, None)
+    args, opts = split_binding_args(arg, None, _binding("smollm2", arg))
     return llm_judge("smollm2", args, opts, _binding("smollm2", arg), cache)
 
 
 @registry.register("judge", "hf")
 def hf_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
-    args, opts = split_binding_args(arg, "pretrained")
+    args, opts = split_binding_args(arg, "pretrained", _binding("hf", arg))
     if "pretrained" not in args:
-        raise ValueError(
+        raise ConfigError(
             "--judge ROLE=hf:DIR: give the model folder or hub id, e.g. hf:/models/judge"
         )
     return llm_judge("hf", args, opts, _binding("hf", arg), cache)
@@ -330,25 +319,25 @@ def hf_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
 
 @registry.register("judge", "openai")
 def openai_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
-    args, opts = split_binding_args(arg, "model")
+    args, opts = split_binding_args(arg, "model", _binding("openai", arg))
     if "model" not in args:
-        raise ValueError("--judge ROLE=openai:MODEL[,base_url=URL]: give the model name")
+        raise ConfigError("--judge ROLE=openai:MODEL[,base_url=URL]: give the model name")
     return llm_judge("openai", args, opts, _binding("openai", arg), cache)
 
 
 @registry.register("judge", "scripted")
 def scripted_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
-    args, opts = split_binding_args(arg, "script")
+    args, opts = split_binding_args(arg, "script", _binding("scripted", arg))
     return llm_judge("scripted", args, opts, _binding("scripted", arg), cache)
 
 
 @registry.register("judge", "model")
 def model_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
     if not arg:
-        raise ValueError(
+        raise ConfigError(
             "--judge ROLE=model:ADAPTER[:ARGS]: name a model adapter, e.g. "
             "model:hf:pretrained=DIR"
         )
     name, _, rest = arg.partition(":")
-    args, opts = split_binding_args(rest or None, None)
+    args, opts = split_binding_args(rest or None, None, f"model:{arg}")
     return llm_judge(name, args, opts, f"model:{arg}", cache)

@@ -12,9 +12,9 @@ import json
 import math
 from typing import Any
 
-from eval_anything.cache import make_key
+from eval_anything.core.requests import LoglikelihoodRequest
 from eval_anything.judges.base import JudgeItem, Judgment
-from eval_anything.models.base import LoglikelihoodRequest
+from eval_anything.run.cache import make_key
 from eval_anything.scoring.tifa import split_choices, tifa_score
 
 RATING_RANGES = {"amu": (1, 10), "text_if": (1, 10), "image_if": (0, 10), "synergy": (1, 10)}

@@ -28,8 +28,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from eval_anything.errors import ConfigError
 from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
-from eval_anything.models.base import parse_model_args
+from eval_anything.model_args import parse_binding_args, typed_options
 from eval_anything.registry import register
 
 USER_TURN = "USER: {prompt}"
@@ -56,6 +57,15 @@ def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
+#: What ``--judge ROLE=reward:DIR,OPTION=VALUE,...`` takes, and each option's type.
+REWARD_OPTIONS = {
+    "describe_media": bool,
+    "max_length": int,
+    "multimodal": str,
+    "trust_remote_code": bool,
+}
+
+
 @register("judge", "reward")
 class RewardModelJudge(Judge):
     kinds = ("synergy",)
@@ -63,23 +73,26 @@ class RewardModelJudge(Judge):
     def __init__(self, arg: str | None = None, cache: Any = None) -> None:
         if not arg:
             raise ValueError("--judge ROLE=reward:DIR: give a sequence-classification model folder")
-        path, _, rest = arg.partition(",")
-        opts = parse_model_args(rest)
+        where = f"--judge ROLE=reward:{arg}"
+        path, raw = parse_binding_args(arg, where)
+        if path is None:
+            raise ConfigError(f"{where}: give the model folder first, e.g. reward:DIR,max_length=9")
+        opts = typed_options(raw, REWARD_OPTIONS, where)
         if not Path(path).is_dir():
             raise ValueError(f"--judge ROLE=reward:{path}: not a model folder")
         from eval_anything.judges.reward_multimodal import MultimodalReward, has_processor
 
         self.path = Path(path)
-        self.describe_media = bool(opts.get("describe_media", False))
-        self.max_length = int(opts.get("max_length", 1024))
-        mode = str(opts.get("multimodal", "auto")).lower()
+        self.describe_media = opts.get("describe_media", False)
+        self.max_length = opts.get("max_length", 1024)
+        mode = opts.get("multimodal", "auto").lower()
         if mode not in ("auto", "true", "false"):
             raise ValueError(f"--judge ROLE=reward:{path}: multimodal={mode!r}; use auto, true "
                              "or false")
         self.multimodal: MultimodalReward | None = None
         if mode == "true" or (mode == "auto" and has_processor(self.path)):
             self.multimodal = MultimodalReward(
-                self.path, trust_remote_code=bool(opts.get("trust_remote_code", False)),
+                self.path, trust_remote_code=opts.get("trust_remote_code", False),
                 max_length=self.max_length,
             )
         else:

@@ -121,7 +121,7 @@ class MultimodalReward:
             kwargs["images"] = [[parts["image"].load()]]
             digest.update(parts["image"].read_bytes())
         if "audio" in parts:
-            from eval_anything.media import resample
+            from eval_anything.media.io import resample
 
             wave, sr = parts["audio"].load()
             target = int(getattr(self.processor.feature_extractor, "sampling_rate", sr))

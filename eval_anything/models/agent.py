@@ -18,14 +18,16 @@ medium's instruction. Identical requests in one batch are generated once.
 
 from __future__ import annotations
 
-import inspect
 import re
 from typing import Any
 
 from eval_anything import registry
-from eval_anything.content import TextPart, text_of
+from eval_anything.core.content import TextPart, text_of
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.requests import GenerateRequest, GenerationConfig
 from eval_anything.formats.sections import parse_sections
-from eval_anything.models.base import GenerateRequest, GenerationConfig, ModelAdapter, ModelOutput
+from eval_anything.models.base import ModelAdapter
+from eval_anything.models.build import adapter_class, takes
 
 MEDIA = ("image", "audio", "video")
 PROTOCOL = "1"
@@ -39,9 +41,9 @@ def build_part(
     """A registered adapter by name (with ``modality`` passed when it takes one), or as given."""
     if isinstance(name, ModelAdapter):
         return name
-    cls = registry.get("model", name, where=f"--model-args (agent part {modality or 'lm'})")
+    cls = adapter_class(name, where=f"--model-args (agent part {modality or 'lm'})")
     kwargs = dict(args)
-    if modality and "modality" in inspect.signature(cls.__init__).parameters:
+    if modality and takes(cls, "modality"):
         kwargs.setdefault("modality", modality)
     return cls(**kwargs)  # type: ignore[no-any-return]
 

@@ -25,14 +25,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval_anything.content import ImagePart
-from eval_anything.models.base import (
-    GenerateRequest,
-    LoglikelihoodOutput,
-    LoglikelihoodRequest,
-    ModelAdapter,
-    ModelOutput,
-)
+from eval_anything.core.content import ImagePart
+from eval_anything.core.outputs import LoglikelihoodOutput, ModelOutput
+from eval_anything.core.requests import GenerateRequest, LoglikelihoodRequest
+from eval_anything.models.base import ModelAdapter
 from eval_anything.models.weights_identity import weights_identity
 from eval_anything.registry import register
 

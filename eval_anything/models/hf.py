@@ -15,15 +15,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval_anything.content import TextPart
-from eval_anything.models.base import (
-    GenerateRequest,
-    LoglikelihoodOutput,
-    LoglikelihoodRequest,
-    Message,
-    ModelAdapter,
-    ModelOutput,
-)
+from eval_anything.core.content import TextPart
+from eval_anything.core.outputs import LoglikelihoodOutput, ModelOutput
+from eval_anything.core.requests import GenerateRequest, LoglikelihoodRequest, Message
+from eval_anything.models.base import ModelAdapter
 from eval_anything.models.weights_identity import weights_identity
 from eval_anything.registry import register
 

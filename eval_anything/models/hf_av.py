@@ -4,8 +4,8 @@ LLaVA-NeXT-Video, Qwen2-VL, Qwen2.5-Omni...): the pieces the ``hf`` adapter call
 The processor decides how media are prepared, so nothing here is model-specific:
 - audio is loaded (soundfile), mixed to mono and resampled to the processor's feature
   extractor rate (``feature_extractor.sampling_rate``, e.g. 16 kHz for Whisper-style encoders)
-  with :func:`eval_anything.media.resample`;
-- video frames are sampled by :func:`eval_anything.video.sample_video_frames` (seeking, so a
+  with :func:`eval_anything.media.io.resample`;
+- video frames are sampled by :func:`eval_anything.media.video.sample_video_frames` (seeking, so a
   long clip is never decoded whole) at the video processor's own ``fps`` (capped at its
   ``max_frames``) or ``num_frames``, else ``default_frames`` uniformly, and the processor is told
   not to sample again;
@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.media import FRAME_FOLDER_FPS, resample, video_source
-from eval_anything.models.base import Message
+from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.core.requests import Message
+from eval_anything.media.io import FRAME_FOLDER_FPS, resample, video_source
 
 DEFAULT_VIDEO_FRAMES = 8
 
@@ -98,7 +98,7 @@ class MediaInputs:
 
 
 def video_has_audio(part: VideoPart, base_dir: Path | None = None) -> bool:
-    from eval_anything.video import probe_video
+    from eval_anything.media.video import probe_video
 
     return probe_video(video_source(part, base_dir)).has_audio
 
@@ -114,7 +114,7 @@ def load_media(
     processor cannot take are left out and named in ``dropped`` (never silently). With
     ``video_audio``, a video's audio track becomes an audio input after it (when the processor
     takes audio and the video has a track)."""
-    from eval_anything.video import probe_video, sample_video_frames
+    from eval_anything.media.video import probe_video, sample_video_frames
 
     accepted = accepted_modalities(processor)
     rate = audio_sampling_rate(processor)
@@ -146,7 +146,7 @@ def load_media(
 
 
 def _add_video_audio(out: MediaInputs, source: Path | bytes, rate: int) -> None:
-    from eval_anything.video import read_video_audio
+    from eval_anything.media.video import read_video_audio
 
     wave, sr = read_video_audio(source)
     out.audio.append(np.asarray(resample(wave, sr, rate), dtype=np.float32))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval_anything.models.base import GenerateRequest, ModelOutput
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.requests import GenerateRequest
 
 
 def truncate_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eval_anything.models.base import LoglikelihoodOutput, LoglikelihoodRequest
+from eval_anything.core.outputs import LoglikelihoodOutput
+from eval_anything.core.requests import LoglikelihoodRequest
 
 
 @dataclass

@@ -38,14 +38,10 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.models.base import (
-    GenerateRequest,
-    Message,
-    ModelAdapter,
-    ModelOutput,
-    RequestFlow,
-)
+from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.requests import GenerateRequest, Message, RequestFlow
+from eval_anything.models.base import ModelAdapter
 from eval_anything.redact import redact, register_secret
 from eval_anything.registry import register
 
@@ -441,7 +437,7 @@ def image_data_url(raw: bytes) -> str:
         return _data_url(raw, "image/jpeg")
     from PIL import Image
 
-    from eval_anything.media import image_to_png_bytes
+    from eval_anything.media.io import image_to_png_bytes
 
     return _data_url(image_to_png_bytes(Image.open(io.BytesIO(raw)).convert("RGB")), "image/png")
 
@@ -453,7 +449,7 @@ def audio_payload(part: AudioPart) -> tuple[str, str]:
         return base64.b64encode(raw).decode("ascii"), "wav"
     if raw[:3] == b"ID3" or (len(raw) > 1 and raw[0] == 0xFF and raw[1] & 0xE0 == 0xE0):
         return base64.b64encode(raw).decode("ascii"), "mp3"
-    from eval_anything.media import audio_to_wav_bytes
+    from eval_anything.media.io import audio_to_wav_bytes
 
     wave, sr = part.load()
     return base64.b64encode(audio_to_wav_bytes(wave, sr)).decode("ascii"), "wav"

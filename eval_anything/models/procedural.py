@@ -26,11 +26,13 @@ from eval_anything.analyzers.vocabulary import (
     parse_scene,
     parse_sound,
 )
-from eval_anything.content import AudioPart, ImagePart, VideoPart, text_of
-from eval_anything.media import audio_to_wav_bytes, image_to_png_bytes
-from eval_anything.models.base import GenerateRequest, ModelAdapter, ModelOutput
+from eval_anything.core.content import AudioPart, ImagePart, VideoPart, text_of
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.requests import GenerateRequest
+from eval_anything.media.io import audio_to_wav_bytes, image_to_png_bytes
+from eval_anything.media.video import encode_mp4
+from eval_anything.models.base import ModelAdapter
 from eval_anything.registry import register
-from eval_anything.video import encode_mp4
 
 IMAGE_SIZE = 128
 VIDEO_SIZE = 96

@@ -13,14 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eval_anything.content import TextPart, text_of
-from eval_anything.models.base import (
-    GenerateRequest,
-    LoglikelihoodOutput,
-    LoglikelihoodRequest,
-    ModelAdapter,
-    ModelOutput,
-)
+from eval_anything.core.content import TextPart, text_of
+from eval_anything.core.outputs import LoglikelihoodOutput, ModelOutput
+from eval_anything.core.requests import GenerateRequest, LoglikelihoodRequest
+from eval_anything.models.base import ModelAdapter
 from eval_anything.registry import register
 
 

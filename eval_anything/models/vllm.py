@@ -26,17 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from eval_anything.content import AudioPart, ImagePart, TextPart, VideoPart
-from eval_anything.models.base import (
+from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
+from eval_anything.core.outputs import LoglikelihoodOutput, ModelOutput
+from eval_anything.core.requests import (
     GenerateRequest,
     GenerationConfig,
-    LoglikelihoodOutput,
     LoglikelihoodRequest,
     Message,
-    ModelAdapter,
-    ModelOutput,
     RequestFlow,
 )
+from eval_anything.models.base import ModelAdapter
 from eval_anything.models.weights_identity import weights_identity
 from eval_anything.registry import register
 

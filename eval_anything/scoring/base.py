@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from eval_anything.models.base import ModelOutput
-from eval_anything.results import ScoreRecord
-from eval_anything.sample import Sample
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.results import ScoreRecord
+from eval_anything.core.sample import Sample
 
 
 @dataclass

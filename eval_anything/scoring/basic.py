@@ -6,10 +6,10 @@ import re
 import string
 from typing import Any
 
-from eval_anything.models.base import ModelOutput
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.results import ScoreRecord
+from eval_anything.core.sample import Sample
 from eval_anything.registry import register
-from eval_anything.results import ScoreRecord
-from eval_anything.sample import Sample
 from eval_anything.scoring.base import ScoreContext, Scorer
 
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from eval_anything.models.base import ModelOutput
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.results import ScoreRecord
+from eval_anything.core.sample import Sample
 from eval_anything.registry import register
-from eval_anything.results import ScoreRecord
-from eval_anything.sample import Sample
 from eval_anything.scoring.base import MetricInput, ScoreContext, Scorer
-from eval_anything.stats import MetricValue, mean_with_ci
+from eval_anything.stats.intervals import MetricValue, mean_with_ci
 
 NO_SCORES = "no candidate scores (run this task as multiple_choice with a scoring adapter)"
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval_anything.content import TextPart
+from eval_anything.core.content import TextPart
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.results import ScoreRecord
 from eval_anything.formats.sections import response_text
 from eval_anything.judges.base import JudgeItem, Judgment, require_kind
-from eval_anything.models.base import ModelOutput
-from eval_anything.results import ScoreRecord
 from eval_anything.scoring.base import ScoreContext
 
 

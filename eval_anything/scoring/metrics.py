@@ -1,5 +1,5 @@
 """Metrics reduce one score's per-sample values to MetricValues; aggregators combine tasks of a
-group. Formulas for SE/CI live in :mod:`eval_anything.stats`."""
+group. Formulas for SE/CI live in :mod:`eval_anything.stats.intervals`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from eval_anything.registry import register
 from eval_anything.scoring.base import MetricInput
-from eval_anything.stats import MetricValue, mean_of_means, mean_with_ci
+from eval_anything.stats.intervals import MetricValue, mean_of_means, mean_with_ci
 
 
 @register("metric", "mean")

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from eval_anything.errors import UserError
-from eval_anything.stats import MetricValue
+from eval_anything.stats.intervals import MetricValue
 
 # (key, header, where a run keeps it: (aggregation, metric))
 COLUMNS: tuple[tuple[str, str, tuple[str, str]], ...] = (
@@ -67,7 +67,7 @@ class PaperReference:
 @lru_cache(maxsize=1)
 def paper_reference() -> PaperReference:
     """The published rows, read from the bundled data file."""
-    from eval_anything.catalog import bundled_tasks_dir
+    from eval_anything.spec.catalog import bundled_tasks_dir
 
     path = bundled_tasks_dir().joinpath(*PAPER_FILE)
     raw = json.loads(path.read_text(encoding="utf-8"))
@@ -88,7 +88,7 @@ def _group_by_aggregation(results: Any) -> dict[str, Any]:
 
 
 def run_row(results: Any, where: str | None = None) -> PaperRow:
-    """The paper-layout row of one run (a :class:`~eval_anything.results.Results`). Columns the
+    """The paper-layout row of one run (a :class:`~eval_anything.core.results.Results`). Columns the
     run did not score stay empty (None); a run with none of them is an error."""
     groups = _group_by_aggregation(results)
     cells: dict[str, MetricValue | None] = {}

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eval_anything.registry import register
-from eval_anything.stats import MetricValue, with_ci
+from eval_anything.stats.intervals import MetricValue, with_ci
 
 PAIRS = ("ti", "ta", "ia")
 MODALITIES = ("t", "i", "a")

@@ -1,7 +1,7 @@
 """Scales of tasks' primary metrics, and the rule for averaging tasks across scales.
 
 A task (or group) declares its primary metric's range and direction in its YAML (``scale:
-{min, max, higher_is_better}``, :class:`~eval_anything.task.ScaleSpec`). A mean over several
+{min, max, higher_is_better}``, :class:`~eval_anything.spec.task.ScaleSpec`). A mean over several
 tasks is only meaningful on one scale, so :func:`mean_plan` decides, visibly:
 
 - every task declares the same scale: the plain mean;
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from eval_anything.task import ScaleSpec
+from eval_anything.spec.task import ScaleSpec
 
 PlanKind = Literal["same", "normalized", "refused"]
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval_anything.content import AudioPart, ImagePart, TextPart
+from eval_anything.core.content import AudioPart, ImagePart, TextPart
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.results import ScoreRecord
+from eval_anything.core.sample import Sample
 from eval_anything.formats.sections import parse_sections
-from eval_anything.models.base import ModelOutput
 from eval_anything.registry import register
-from eval_anything.results import ScoreRecord
-from eval_anything.sample import Sample
 from eval_anything.scoring.base import MetricInput, ScoreContext, Scorer
-from eval_anything.stats import MetricValue, mean_with_ci
+from eval_anything.stats.intervals import MetricValue, mean_with_ci
 
 COMBINATIONS = ("t", "i", "a", "ti", "ta", "ia", "tia")
 PAIRS = ("ti", "ta", "ia")

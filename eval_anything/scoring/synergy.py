@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval_anything.content import TextPart
+from eval_anything.core.content import TextPart
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.results import ScoreRecord
+from eval_anything.core.sample import Sample
 from eval_anything.formats.sections import parse_sections
 from eval_anything.judges.base import JudgeItem
-from eval_anything.models.base import ModelOutput
 from eval_anything.registry import register
-from eval_anything.results import ScoreRecord
-from eval_anything.sample import Sample
 from eval_anything.scoring.base import ScoreContext, Scorer
 from eval_anything.scoring.judged import (
     MISSING_OUTPUT_RULE,

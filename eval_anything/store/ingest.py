@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection
 
+from eval_anything.core.results import Results, SampleRecord, read_results, read_sample_records
 from eval_anything.errors import UserError
-from eval_anything.gate_inputs import primary_metric_of
-from eval_anything.results import Results, SampleRecord, read_results, read_sample_records
+from eval_anything.gate.inputs import primary_metric_of
 from eval_anything.store import schema as s
 from eval_anything.store.engine import Store, open_store
 
@@ -180,7 +180,7 @@ def collect_media(
     files over ``max_bytes`` stay references only. Only files that pass are copied: an output
     must lie inside the run folder (symlinks resolved), and every file must decode as the media
     type it claims, so an edited sample log cannot carry ``/etc/passwd`` into the store."""
-    from eval_anything.sources import media_problem
+    from eval_anything.spec.sources import media_problem
 
     root = Path(run_dir).resolve() if run_dir is not None else None
     blobs: dict[str, dict[str, Any]] = {}

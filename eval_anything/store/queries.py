@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, select
 
-from eval_anything.results import Results, SampleRecord
+from eval_anything.core.results import Results, SampleRecord
 from eval_anything.store import schema as s
 from eval_anything.store.engine import Store
 

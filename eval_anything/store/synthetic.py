@@ -1,7 +1,7 @@
 """Synthetic runs built from numbers: for tests, the leaderboard benchmark and demos of the app.
 
 They go through the real results contract (``Results`` + ``SampleRecord`` written with the
-``eval_anything.results`` helpers) so whatever reads a real run reads these the same way; no
+``eval_anything.core.results`` helpers) so whatever reads a real run reads these the same way; no
 model is involved.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from eval_anything.content import TextPart
-from eval_anything.results import (
+from eval_anything.core.content import TextPart
+from eval_anything.core.results import (
     JudgeInfo,
     Lineage,
     ModelInfo,
@@ -28,7 +28,7 @@ from eval_anything.results import (
     write_results,
     write_sample_records,
 )
-from eval_anything.stats import mean_with_ci
+from eval_anything.stats.intervals import mean_with_ci
 
 
 def _sha(text: str) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from eval_anything.content import text_of
-from eval_anything.gate import GateInputError
-from eval_anything.gate_inputs import RunSource, primary_score_of
+from eval_anything.core.content import text_of
+from eval_anything.gate.inputs import RunSource, primary_score_of
+from eval_anything.gate.verdict import GateInputError
 from eval_anything.leaderboard import data
 from eval_anything.leaderboard.render import md_escape, show_parts, show_text
 

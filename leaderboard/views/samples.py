@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from eval_anything.gate_inputs import primary_score_of
+from eval_anything.gate.inputs import primary_score_of
 from eval_anything.leaderboard import data
 from eval_anything.leaderboard.render import md_escape, show_parts, show_scores, show_text
 

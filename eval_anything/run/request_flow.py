@@ -1,6 +1,6 @@
 """Request flow: how one task's samples travel through the model, the judges and the sample log.
 
-Each adapter declares the flow it wants (:class:`~eval_anything.models.base.RequestFlow`): a
+Each adapter declares the flow it wants (:class:`~eval_anything.core.requests.RequestFlow`): a
 local model takes length-sorted batches of ``--batch-size`` one at a time; a served model keeps
 up to ``max_concurrency`` single requests in flight, a new one starting as soon as one finishes
 (no batch barrier); vLLM takes large chunks so that its own scheduler batches. A judge declares
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TextIO, TypeVar
 
-from eval_anything.models.base import RequestFlow
+from eval_anything.core.requests import RequestFlow
 
 S = TypeVar("S")  # a sample
 A = TypeVar("A")  # an answered sample
@@ -243,10 +243,10 @@ def run_task_flow(
     batch_size: int,
     on_written: Callable[[list[Any]], None],
 ) -> None:
-    """Answer (``treq``: :class:`~eval_anything.requests.TaskRequests`), score and append
+    """Answer (``treq``: :class:`~eval_anything.run.requests.TaskRequests`), score and append
     ``samples`` to the sample log ``log`` with the flows of the task's model and judges;
     ``on_written`` sees each group of records once it is on disk (usage, progress)."""
-    from eval_anything.requests import score_answers
+    from eval_anything.run.requests import score_answers
 
     local = RequestFlow.batches(batch_size)
     judge_flows = [
@@ -289,7 +289,7 @@ class SampleLog:
         self.file: TextIO | None = None
 
     def append(self, records: list[Any]) -> None:
-        from eval_anything.results import open_sample_log, write_sample_lines
+        from eval_anything.core.results import open_sample_log, write_sample_lines
 
         if self.file is None:
             self.file = open_sample_log(self.path)

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from eval_anything.content import AudioPart, ImagePart, VideoPart
+    from eval_anything.core.content import AudioPart, ImagePart, VideoPart
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
-#: Frame rate of a folder of frame images whose part gives no ``fps`` (see eval_anything.video).
+#: Frame rate of a folder of frame images whose part gives no ``fps``
+#: (see eval_anything.media.video).
 FRAME_FOLDER_FPS = 1.0
 
 
@@ -47,9 +48,9 @@ def load_video_frames(
     fps: float | None = None,
 ) -> list[Any]:
     """RGB frames of a video part (any container PyAV reads, a GIF, or a folder of frames),
-    through :func:`eval_anything.video.sample_video_frames`: ``max_frames`` uniformly over the
+    through :func:`eval_anything.media.video.sample_video_frames`: ``max_frames`` uniformly over the
     clip, or frames at ``fps`` (capped at ``max_frames``), found by seeking."""
-    from eval_anything.video import sample_video_frames
+    from eval_anything.media.video import sample_video_frames
 
     source = video_source(part, base_dir)
     return sample_video_frames(
@@ -58,7 +59,8 @@ def load_video_frames(
 
 
 def video_source(part: VideoPart, base_dir: Path | None = None) -> Path | bytes:
-    """What :mod:`eval_anything.video` reads for a part: its resolved path, or its inline bytes."""
+    """What :mod:`eval_anything.media.video` reads for a part: its resolved path, or its inline
+    bytes."""
     return part.data if part.data is not None else part.resolve(base_dir)
 
 
@@ -66,7 +68,7 @@ def load_video_audio(
     part: VideoPart, base_dir: Path | None = None, sample_rate: int | None = None
 ) -> tuple[np.ndarray, int]:
     """The audio track of a video part, mono float32 (VideoError when it has none)."""
-    from eval_anything.video import read_video_audio
+    from eval_anything.media.video import read_video_audio
 
     return read_video_audio(video_source(part, base_dir), sample_rate)
 
@@ -92,7 +94,7 @@ def frames_to_mp4_bytes(
     sample_rate: int | None = None,
 ) -> bytes:
     """MP4 (H.264, or VP9 without an H.264 encoder) with an AAC track when ``audio`` is given."""
-    from eval_anything.video import encode_mp4
+    from eval_anything.media.video import encode_mp4
 
     return encode_mp4(frames, fps, audio, sample_rate)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from eval_anything import registry
-from eval_anything.results import GroupResult, SampleRecord, TaskResult
+from eval_anything.core.results import GroupResult, SampleRecord, TaskResult
 from eval_anything.scoring.base import MetricInput
-from eval_anything.stats import MetricValue
-from eval_anything.task import GroupSpec, MetricRef, TaskSpec
+from eval_anything.spec.task import GroupSpec, MetricRef, TaskSpec
+from eval_anything.stats.intervals import MetricValue
 
 
 def score_names_of(records: list[SampleRecord]) -> list[str]:

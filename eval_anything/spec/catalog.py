@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval_anything import registry
-from eval_anything.task import GroupSpec, TaskSpec, TaskSpecError, load_spec_file
+from eval_anything.spec.task import GroupSpec, TaskSpec, TaskSpecError, load_spec_file
 
 LM_EVAL_PREFIX = "lm_eval:"
 TASK_FILE_SUFFIXES = (".yaml", ".yml")
@@ -17,8 +17,8 @@ TASK_FILE_SUFFIXES = (".yaml", ".yml")
 def bundled_tasks_dir() -> Path:
     import importlib
 
-    suites = importlib.import_module("eval_anything.suites")
-    return Path(str(suites.__file__)).parent
+    bundled = importlib.import_module("eval_anything.tasks")
+    return Path(str(bundled.__file__)).parent
 
 
 @dataclass

@@ -18,17 +18,12 @@ from __future__ import annotations
 
 import filecmp
 import json
-import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eval_anything.catalog import LM_EVAL_PREFIX, load_catalog
-from eval_anything.errors import UserError
-from eval_anything.folder_lock import LOCK_FILE, FolderLock
-from eval_anything.reduce import task_metrics
-from eval_anything.results import (
+from eval_anything.core.results import (
     MEDIA_DIR,
     Results,
     SampleRecord,
@@ -40,10 +35,14 @@ from eval_anything.results import (
     write_results,
     write_sample_records,
 )
-from eval_anything.run_dir import prepare_run_dir
-from eval_anything.sources import load_samples
-from eval_anything.stats import MetricValue, mean_with_ci
-from eval_anything.task import TaskSpec, fingerprint
+from eval_anything.errors import UserError
+from eval_anything.run.folder_lock import LOCK_FILE, FolderLock
+from eval_anything.run.reduce import task_metrics
+from eval_anything.run.run_dir import copy_files, prepare_run_dir
+from eval_anything.spec.catalog import LM_EVAL_PREFIX, load_catalog
+from eval_anything.spec.sources import load_samples
+from eval_anything.spec.task import TaskSpec, fingerprint
+from eval_anything.stats.intervals import MetricValue, mean_with_ci
 
 MERGE_FILE = "merge.json"
 # RunSpec fields every shard must share (batch size may differ: it does not change answers)
@@ -92,7 +91,7 @@ def merge_runs(
         specs[name] = tspec
         task_results[name] = _merge_task(tspec, parts, records, shard_ids)
 
-    from eval_anything.runner import reduce_groups
+    from eval_anything.run.runner import reduce_groups
 
     groups = reduce_groups(list(first.groups), catalog, task_results, specs)
     run_spec = first.spec.model_copy(update={"shard": None})
@@ -256,18 +255,13 @@ def _merged_records(name: str, dirs: list[Path]) -> list[SampleRecord]:
 def _copy_media(name: str, dirs: list[Path], out: Path) -> None:
     """Output media live at ``media/<task>/<sample>-<i>.<ext>``: names never clash across
     shards unless two shards wrote the same sample, which :func:`_merged_records` refuses."""
+
+    def same_or_refuse(f: Path, dest: Path) -> None:
+        if not filecmp.cmp(f, dest, shallow=False):
+            raise MergeError(f"{f}: clashes with a different file from another shard")
+
     for d in dirs:
-        src = d / MEDIA_DIR / name
-        if not src.is_dir():
-            continue
-        for f in src.rglob("*"):
-            if not f.is_file():
-                continue
-            dest = out / MEDIA_DIR / name / f.relative_to(src)
-            if dest.exists() and not filecmp.cmp(f, dest, shallow=False):
-                raise MergeError(f"{f}: clashes with a different file from another shard")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(f, dest)
+        copy_files(d / MEDIA_DIR / name, out / MEDIA_DIR / name, on_existing=same_or_refuse)
 
 
 # ---------------------------------------------------------------- metrics

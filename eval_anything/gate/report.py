@@ -6,7 +6,7 @@ import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from eval_anything.gate import GateReport, TaskComparison
+from eval_anything.gate.verdict import GateReport, TaskComparison
 
 VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE")
 HEADERS = ("task", "verdict", "n", "baseline", "candidate", "diff", "CI", "p", "p (Holm)", "method")
@@ -82,7 +82,7 @@ def to_junit(report: GateReport) -> str:
     for key in ("baseline_run_id", "candidate_run_id", "margin", "alpha"):
         ET.SubElement(props, "property", name=key, value=str(getattr(report, key)))
     for c in report.tasks:
-        case = ET.SubElement(suite, "testcase", classname="eval_anything.gate", name=c.task)
+        case = ET.SubElement(suite, "testcase", classname="eval_anything.gate.verdict", name=c.task)
         detail = (
             f"diff {c.diff:+.4f} CI [{_num(c.ci_low)}, {_num(c.ci_high)}] over {c.n_pairs} "
             f"pairs; p {_p(c.p_value)}, Holm {_p(c.p_holm)} ({c.method})"

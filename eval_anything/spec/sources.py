@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from eval_anything import registry
-from eval_anything.sample import Sample
-from eval_anything.task import TaskSpec, TaskSpecError
+from eval_anything.core.sample import Sample
+from eval_anything.spec.task import TaskSpec, TaskSpecError
 
 
 def iter_rows(spec: TaskSpec) -> tuple[Iterator[dict[str, Any]], Path]:
@@ -195,7 +195,7 @@ def media_problem(kind: str, p: Path) -> str | None:
 
 def _video_problem(p: Path) -> str | None:
     """A video file or frame folder must probe (open, a stream that decodes, frames)."""
-    from eval_anything.video import VideoError, probe_video
+    from eval_anything.media.video import VideoError, probe_video
 
     try:
         probe_video(p)
@@ -223,7 +223,7 @@ def qa_loader(
     **_: Any,
 ) -> Sample:
     """Flat question/answer rows; an integer answer with choices is the index of the right one."""
-    from eval_anything.content import TextPart
+    from eval_anything.core.content import TextPart
 
     choices = row.get(choices_field) if choices_field else None
     answer = row.get(answer_field)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval_anything import registry
-from eval_anything.catalog import load_catalog
-from eval_anything.sources import load_samples
+from eval_anything.spec.catalog import load_catalog
+from eval_anything.spec.sources import load_samples
 
 
 @dataclass

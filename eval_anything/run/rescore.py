@@ -16,22 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eval_anything.cache import ResponseCache, default_cache_path
-from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
-from eval_anything.errors import UserError
-from eval_anything.folder_lock import LOCK_FILE, FolderLock
-from eval_anything.models.base import ModelOutput, RequestFlow
-from eval_anything.progress import ProgressReporter
-from eval_anything.request_flow import Stages, run_flow, scoring_flow
-from eval_anything.results import (
+from eval_anything.core.outputs import ModelOutput
+from eval_anything.core.requests import RequestFlow
+from eval_anything.core.results import (
     MEDIA_DIR,
     Results,
     SampleRecord,
@@ -43,10 +36,16 @@ from eval_anything.results import (
     write_results,
     write_sample_records,
 )
-from eval_anything.run_dir import RUN_FILE, prepare_run_dir
+from eval_anything.errors import ConfigError, UserError
+from eval_anything.run.cache import ResponseCache, cache_file
+from eval_anything.run.folder_lock import LOCK_FILE, FolderLock
+from eval_anything.run.progress import ProgressReporter
+from eval_anything.run.request_flow import Stages, run_flow, scoring_flow
+from eval_anything.run.run_dir import RUN_FILE, copy_files, prepare_run_dir
 from eval_anything.scoring.base import ScoreContext
-from eval_anything.sources import load_samples
-from eval_anything.task import TaskSpec, fingerprint
+from eval_anything.spec.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
+from eval_anything.spec.sources import load_samples
+from eval_anything.spec.task import TaskSpec, fingerprint
 
 
 class RescoreError(UserError):
@@ -103,7 +102,7 @@ def _rescore(
     if not in_place and out.exists() and any(f.name != LOCK_FILE for f in out.iterdir()):
         raise RescoreError(f"--output-dir {out}: folder is not empty; give a new folder")
     catalog = load_catalog(include_paths)
-    cache = ResponseCache(_cache_file(cache_path))
+    cache = ResponseCache(cache_file(cache_path))
     built: dict[str, Any] = {}
     task_results: dict[str, TaskResult] = {}
     specs: dict[str, TaskSpec] = {}
@@ -136,13 +135,13 @@ def _rescore(
             j.close()
         cache.close()
 
-    from eval_anything.runner import reduce_groups
+    from eval_anything.run.runner import reduce_groups
 
     _, groups = catalog.expand(old.spec.tasks)
     run_spec = old.spec.model_copy(update={"judges": bindings})
     out.mkdir(parents=True, exist_ok=True)
     if not in_place:
-        _copy_media(src, out)
+        copy_files(src / MEDIA_DIR, out / MEDIA_DIR)  # the run's output media
     for name, records in new_logs.items():
         write_sample_records(samples_path(out, name), records)
     run_id = _run_file(out, run_spec, old, in_place)
@@ -180,7 +179,7 @@ def _rescore_task(
     built: dict[str, Any], cache: ResponseCache, batch_size: int, old_run_id: str,
     reporter: ProgressReporter | None = None,
 ) -> tuple[list[SampleRecord], TaskResult]:
-    from eval_anything.runner import ConfigError, PlannedTask, scorers_and_roles, task_result
+    from eval_anything.run.runner import PlannedTask, judge_for, scorers_and_roles, task_result
 
     samples = load_samples(spec, limit)
     if fingerprint(spec, samples) != old.task_fingerprint:
@@ -201,7 +200,7 @@ def _rescore_task(
         scorers, roles = scorers_and_roles(spec, bindings)
     except ConfigError as e:
         raise RescoreError(str(e)) from None
-    judges = {role: _judge(built, b, cache) for role, b in roles.items()}
+    judges = {role: judge_for(built, b, cache) for role, b in roles.items()}
     ctx = ScoreContext(judges=judges, run_dir=src, task=spec)
 
     def score(batch: list[SampleRecord]) -> list[SampleRecord]:
@@ -244,30 +243,6 @@ def _output(record: SampleRecord) -> ModelOutput:
     )
 
 
-def _judge(built: dict[str, Any], binding: str, cache: ResponseCache) -> Any:
-    from eval_anything.runner import judge_for
-
-    return judge_for(built, binding, cache)
-
-
-def _copy_media(src: Path, out: Path) -> None:
-    """The run's output media, hard-linked when the file system allows, else copied."""
-    root = src / MEDIA_DIR
-    if not root.is_dir():
-        return
-    for f in root.rglob("*"):
-        if not f.is_file():
-            continue
-        dest = out / f.relative_to(src)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.exists():
-            continue
-        try:
-            os.link(f, dest)
-        except OSError:
-            shutil.copy2(f, dest)
-
-
 def _run_file(out: Path, spec: Any, old: Results, in_place: bool) -> str:
     """The run id of the written run: a fresh one in a new folder (a re-judged run is another
     evaluation); in place, run.json keeps its id and records the new bindings, so a later
@@ -282,10 +257,3 @@ def _run_file(out: Path, spec: Any, old: Results, in_place: bool) -> str:
     atomic_write_text(path, json.dumps(data, indent=2))
     return str(data["run_id"])
 
-
-def _cache_file(cache_path: Path | str | None | bool) -> Path | None:
-    if cache_path is True:
-        return default_cache_path()
-    if cache_path in (None, False):
-        return None
-    return Path(cache_path)  # type: ignore[arg-type]

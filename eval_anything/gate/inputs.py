@@ -13,8 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from eval_anything.errors import UserError
-from eval_anything.results import (
+from eval_anything.core.results import (
     RESULTS_FILE,
     Results,
     SampleRecord,
@@ -22,6 +21,7 @@ from eval_anything.results import (
     read_results,
     read_sample_records,
 )
+from eval_anything.errors import UserError
 
 
 class GateInputError(UserError):

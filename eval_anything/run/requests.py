@@ -6,21 +6,16 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from eval_anything.cache import ResponseCache, make_key
-from eval_anything.content import TextPart
-from eval_anything.failures import failure_reason
-from eval_anything.models.base import (
-    GenerateRequest,
-    LoglikelihoodOutput,
-    LoglikelihoodRequest,
-    Message,
-    ModelAdapter,
-    ModelOutput,
-)
-from eval_anything.results import MEDIA_DIR, SampleRecord, ScoreRecord, append_sample_records
-from eval_anything.sample import Sample
+from eval_anything.core.content import TextPart
+from eval_anything.core.outputs import LoglikelihoodOutput, ModelOutput
+from eval_anything.core.requests import GenerateRequest, LoglikelihoodRequest, Message
+from eval_anything.core.results import MEDIA_DIR, SampleRecord, ScoreRecord, append_sample_records
+from eval_anything.core.sample import Sample
+from eval_anything.models.base import ModelAdapter
+from eval_anything.run.cache import ResponseCache, make_key
+from eval_anything.run.failures import failure_reason
 from eval_anything.scoring.base import ScoreContext, Scorer
-from eval_anything.task import TaskSpec, cluster_of, render_input, render_system
+from eval_anything.spec.task import TaskSpec, cluster_of, render_input, render_system
 
 _EXT = {"image": ".png", "audio": ".wav", "video": ".gif"}
 _MIME_EXT = {"video/mp4": ".mp4", "video/webm": ".webm", "image/gif": ".gif"}

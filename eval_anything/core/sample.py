@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from eval_anything.content import Part, TextPart, modalities_of, parts_hash
+from eval_anything.core.content import Part, TextPart, modalities_of, parts_hash
 
 
 class Sample(BaseModel):

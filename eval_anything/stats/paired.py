@@ -1,8 +1,8 @@
 """Paired statistics for comparing two runs on the same items.
 
 Pure functions of numbers: the gate and the leaderboard's compare view call them; the SE
-formulas themselves live in :mod:`eval_anything.stats` (the clustered CR1 estimate is reused on
-the per-item differences, which is exactly the paired clustered SE).
+formulas themselves live in :mod:`eval_anything.stats.intervals` (the clustered CR1 estimate is
+reused on the per-item differences, which is exactly the paired clustered SE).
 
 Conventions: ``d_i = candidate_i - baseline_i``; a negative mean difference is a regression.
 One-sided p-values here test "the candidate is worse" (small p = evidence of a regression).
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from eval_anything.stats import clustered_stderr_of_mean, stderr_of_mean
+from eval_anything.stats.intervals import clustered_stderr_of_mean, stderr_of_mean
 
 
 @dataclass(frozen=True)

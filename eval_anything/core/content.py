@@ -108,7 +108,7 @@ class ImagePart(_MediaPart):
     type: Literal["image"] = "image"
 
     def load(self, base_dir: Path | None = None) -> Any:
-        from eval_anything.media import load_image
+        from eval_anything.media.io import load_image
 
         return load_image(self, base_dir)
 
@@ -119,7 +119,7 @@ class AudioPart(_MediaPart):
     type: Literal["audio"] = "audio"
 
     def load(self, base_dir: Path | None = None) -> Any:
-        from eval_anything.media import load_audio
+        from eval_anything.media.io import load_audio
 
         return load_audio(self, base_dir)
 
@@ -132,7 +132,7 @@ class VideoPart(_MediaPart):
     fps: float | None = Field(default=None, description="Frames per second, when known.")
 
     def load(self, base_dir: Path | None = None, max_frames: int | None = None) -> Any:
-        from eval_anything.media import load_video_frames
+        from eval_anything.media.io import load_video_frames
 
         return load_video_frames(self, base_dir, max_frames=max_frames)
 

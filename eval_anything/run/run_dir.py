@@ -1,14 +1,18 @@
 """The run directory's identity file, ``run.json``: it makes a rerun into the same folder a
-resume, and refuses to mix two different evaluations in one folder."""
+resume, and refuses to mix two different evaluations in one folder. Also how a run's files are
+carried into another run folder (rescoring, merging shards)."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+from eval_anything.core.results import Lineage, RunSpec, atomic_write_text
 from eval_anything.errors import UserError
-from eval_anything.results import Lineage, RunSpec, atomic_write_text
 
 RUN_FILE = "run.json"
 # fields that must match for a folder to be resumed (tasks and limit may grow)
@@ -54,3 +58,26 @@ def prepare_run_dir(
         ),
     )
     return run_id
+
+
+def copy_files(
+    src: Path, dest: Path, on_existing: Callable[[Path, Path], None] | None = None
+) -> None:
+    """Every file under ``src`` put at the same place under ``dest``, hard-linked where the file
+    system allows (run outputs are never rewritten), else copied. A file already at ``dest`` is
+    kept; ``on_existing(file, dest_file)`` may refuse it. A missing ``src`` holds nothing."""
+    if not src.is_dir():
+        return
+    for f in sorted(src.rglob("*")):
+        if not f.is_file():
+            continue
+        target = dest / f.relative_to(src)
+        if target.exists():
+            if on_existing is not None:
+                on_existing(f, target)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(f, target)
+        except OSError:
+            shutil.copy2(f, target)

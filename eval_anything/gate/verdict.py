@@ -30,8 +30,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from eval_anything.gate_inputs import GateInputError, RunSource, load_run, primary_score_of
-from eval_anything.paired import (
+from eval_anything.core.results import SampleRecord
+from eval_anything.gate.inputs import GateInputError, RunSource, load_run, primary_score_of
+from eval_anything.stats.paired import (
     holm,
     is_binary,
     mcnemar,
@@ -41,7 +42,6 @@ from eval_anything.paired import (
     paired_bootstrap,
     paired_difference,
 )
-from eval_anything.results import SampleRecord
 
 Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 
@@ -136,8 +136,8 @@ def gate(
 
 def declared_directions() -> dict[str, bool]:
     """Task -> higher is better, from the declared scales of the bundled and plugin tasks."""
-    from eval_anything.catalog import load_catalog
     from eval_anything.scoring.scales import scales_of
+    from eval_anything.spec.catalog import load_catalog
 
     return {name: scale.higher_is_better for name, scale in scales_of(load_catalog()).items()}
 

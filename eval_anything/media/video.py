@@ -2,7 +2,7 @@
 
 Everything goes through PyAV (the ``av`` package ships its own FFmpeg, so an MP4, WebM, MOV, MKV
 or GIF decodes on a default install with no system ffmpeg). Why one home (this module, with its
-parts :mod:`eval_anything.video_probe` and :mod:`eval_anything.video_out`):
+parts :mod:`eval_anything.media.video_probe` and :mod:`eval_anything.media.video_out`):
 
 - :func:`probe_video` is what run validation calls before any model is loaded: a file that is
   not a decodable video (a text file named ``.mp4``, a truncated download, an audio-only file)
@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from eval_anything.media import FRAME_FOLDER_FPS
-from eval_anything.video_out import encode_mp4, video_encoder
-from eval_anything.video_probe import (
+from eval_anything.media.io import FRAME_FOLDER_FPS
+from eval_anything.media.video_out import encode_mp4, video_encoder
+from eval_anything.media.video_probe import (
     SEEK_AHEAD_S,
     VideoError,
     VideoInfo,

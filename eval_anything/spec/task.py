@@ -18,10 +18,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from eval_anything import registry
-from eval_anything.content import TextPart
+from eval_anything.core.content import TextPart
+from eval_anything.core.requests import GenerationConfig
+from eval_anything.core.sample import Sample
 from eval_anything.errors import UserError
-from eval_anything.models.base import GenerationConfig
-from eval_anything.sample import Sample
 
 
 class TaskSpecError(UserError):

@@ -29,6 +29,15 @@ def default_cache_path() -> Path:
     return cache_dir() / "cache.sqlite"
 
 
+def cache_file(cache_path: Path | str | None | bool) -> Path | None:
+    """The cache file a ``cache_path`` argument means: True the default, None/False none."""
+    if cache_path is True:
+        return default_cache_path()
+    if cache_path is None or cache_path is False:
+        return None
+    return Path(cache_path)
+
+
 def make_key(namespace: str, identity: str, request_hash: str, extra: Any = None) -> str:
     payload = json.dumps([namespace, identity, request_hash, extra], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -8,7 +8,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from eval_anything.results import Environment
+from eval_anything.core.results import Environment
 
 TRACKED_PACKAGES = (
     "eval-anything",
@@ -39,7 +39,7 @@ def _git(args: list[str], cwd: Path) -> str | None:
 
 
 def source_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def capture_environment() -> Environment:

@@ -15,21 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from eval_anything import registry
-from eval_anything.cache import ResponseCache, default_cache_path
-from eval_anything.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
-from eval_anything.content import modalities_of
-from eval_anything.environment import capture_environment
-from eval_anything.errors import UserError
-from eval_anything.failures import failure_counts
-from eval_anything.folder_lock import FolderLock
-from eval_anything.judges.base import build_judge
-from eval_anything.model_args import split_model_args, typed_model_args
-from eval_anything.models.base import ModelAdapter, public_args
-from eval_anything.progress import ProgressReporter
-from eval_anything.reduce import group_metrics, task_metrics
-from eval_anything.request_flow import run_task_flow
-from eval_anything.requests import TaskRequests
-from eval_anything.results import (
+from eval_anything.core.content import modalities_of
+from eval_anything.core.results import (
     JudgeInfo,
     Lineage,
     ModelInfo,
@@ -40,15 +27,31 @@ from eval_anything.results import (
     samples_path,
     write_results,
 )
-from eval_anything.run_dir import RunDirError, prepare_run_dir
-from eval_anything.sample import Sample
+from eval_anything.core.sample import Sample
+from eval_anything.errors import ConfigError
+from eval_anything.judges.base import Judge, build_judge
+from eval_anything.model_args import public_args, split_model_args, typed_model_args
+from eval_anything.models.base import ModelAdapter
+from eval_anything.models.build import adapter_class, build_adapter
+from eval_anything.run.cache import ResponseCache, cache_file
+from eval_anything.run.environment import capture_environment
+from eval_anything.run.failures import failure_counts
+from eval_anything.run.folder_lock import FolderLock
+from eval_anything.run.progress import ProgressReporter
+from eval_anything.run.reduce import group_metrics, task_metrics
+from eval_anything.run.request_flow import run_task_flow
+from eval_anything.run.requests import TaskRequests
+from eval_anything.run.run_dir import RunDirError, prepare_run_dir
 from eval_anything.scoring.base import ScoreContext, Scorer
-from eval_anything.sources import load_samples
-from eval_anything.task import TaskSpec, TaskSpecError, fingerprint, render_input, render_system
-
-
-class ConfigError(UserError):
-    """Bad input: unknown names, unbound judge roles, conflicting output dirs."""
+from eval_anything.spec.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
+from eval_anything.spec.sources import load_samples
+from eval_anything.spec.task import (
+    TaskSpec,
+    TaskSpecError,
+    fingerprint,
+    render_input,
+    render_system,
+)
 
 
 @dataclass
@@ -58,21 +61,6 @@ class PlannedTask:
     fingerprint: str
     scorers: list[Scorer]
     roles: dict[str, str] = field(default_factory=dict)
-
-
-def build_adapter(model: str, model_args: dict[str, Any]) -> ModelAdapter:
-    """The adapter, built from user arguments: an argument it refuses is a user error."""
-    cls = registry.get("model", model, where="--model")
-    try:
-        return cls(**model_args)  # type: ignore[no-any-return]
-    except UserError:
-        raise
-    except (TypeError, ValueError, FileNotFoundError) as e:
-        # adapters check their arguments in __init__ and say which flag is wrong
-        msg = str(e)
-        raise ConfigError(
-            msg if "--model-args" in msg else f"--model-args for {model!r}: {msg}"
-        ) from e
 
 
 def resolve_shard(shard: str | None) -> str | None:
@@ -213,7 +201,7 @@ def evaluate(
     check_run_numbers(limit, batch_size)
     if isinstance(model_args, str):
         raw = split_model_args(model_args)
-        cls = registry.get("model", model, where="--model") if adapter is None else type(adapter)
+        cls = adapter_class(model) if adapter is None else type(adapter)
         args = typed_model_args(cls, raw)
     else:
         args = dict(model_args or {})
@@ -239,7 +227,7 @@ def evaluate(
     run_dir = run_dir_for(output_dir, model)
 
     # everything that can fail on the user's input fails here, before the run folder exists
-    cache = ResponseCache(_cache_file(cache_path))
+    cache = ResponseCache(cache_file(cache_path))
     judge_objs: dict[str, Any] = {}
     reporter = ProgressReporter(enabled=progress)
     try:
@@ -315,25 +303,10 @@ def reduce_groups(
     return done
 
 
-def _cache_file(cache_path: Path | str | None | bool) -> Path | None:
-    if cache_path is True:
-        return default_cache_path()
-    if cache_path in (None, False):
-        return None
-    return Path(cache_path)  # type: ignore[arg-type]
-
-
-def judge_for(objs: dict[str, Any], binding: str, cache: ResponseCache) -> Any:
-    """The judge of ``binding``, built once; a binding its factory refuses is a user error."""
+def judge_for(objs: dict[str, Judge], binding: str, cache: ResponseCache) -> Judge:
+    """The judge of ``binding``, built once per run and shared by every role bound to it."""
     if binding not in objs:
-        try:
-            objs[binding] = build_judge(binding, cache=cache)
-        except UserError:
-            raise
-        except (TypeError, ValueError, FileNotFoundError) as e:
-            # judge factories check their binding's arguments and name the flag
-            msg = str(e)
-            raise ConfigError(msg if "--judge" in msg else f"--judge {binding}: {msg}") from e
+        objs[binding] = build_judge(binding, cache=cache)
     return objs[binding]
 
 
@@ -399,4 +372,3 @@ def task_result(pt: PlannedTask, records: list[Any], judges: dict[str, Any]) -> 
     )
 
 
-__all__ = ["ConfigError", "TaskSpecError", "evaluate", "plan_tasks", "build_adapter"]

@@ -17,10 +17,10 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from eval_anything.content import Part
+from eval_anything.core.content import Part
 from eval_anything.errors import UserError, environment_failure
 from eval_anything.redact import redact
-from eval_anything.stats import MetricValue
+from eval_anything.stats.intervals import MetricValue
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"

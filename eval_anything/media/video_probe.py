@@ -1,7 +1,7 @@
 """Probing a video: does it open, hold a video stream that decodes, and have a positive duration
-and frame count; and what it holds (fps, size, audio). Part of :mod:`eval_anything.video`, which
-re-exports :class:`VideoError`, :class:`VideoInfo` and :func:`probe_video`; run validation calls
-``probe_video`` over every video of a task before any model is loaded.
+and frame count; and what it holds (fps, size, audio). Part of :mod:`eval_anything.media.video`,
+which re-exports :class:`VideoError`, :class:`VideoInfo` and :func:`probe_video`; run validation
+calls ``probe_video`` over every video of a task before any model is loaded.
 
 The length comes from the stream's header, else the container's, else from counting packets
 (no decoding). A header can promise more than a file holds (a truncated download): the packets
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from eval_anything.errors import UserError
-from eval_anything.media import FRAME_FOLDER_FPS, IMAGE_SUFFIXES
+from eval_anything.media.io import FRAME_FOLDER_FPS, IMAGE_SUFFIXES
 
 VideoSource = str | Path | bytes
 

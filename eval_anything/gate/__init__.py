@@ -1,0 +1,1 @@
+"""The CI regression gate: its inputs (runs and their primary scores), verdicts and reports."""

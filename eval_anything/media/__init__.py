@@ -1,0 +1,2 @@
+"""Media files: loading, saving and converting images and audio, and video decoding, probing
+and writing."""

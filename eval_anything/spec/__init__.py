@@ -1,0 +1,1 @@
+"""What to evaluate: task and group specs, sample sources and loaders, the task catalog."""

@@ -1,0 +1,1 @@
+"""Statistics, pure functions of numbers: standard errors and intervals, paired comparisons."""
