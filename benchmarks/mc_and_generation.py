@@ -71,7 +71,7 @@ def bench_generation(model_dir: Path, n: int) -> dict[str, float]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from eval_anything.models.hf import HFModel
-    from eval_anything.run.requests import TaskRequests
+    from eval_anything.run.task_requests import TaskRequests
     from eval_anything.spec.catalog import load_catalog
     from eval_anything.spec.sources import load_samples
     from eval_anything.spec.task import render_input

@@ -1,8 +1,7 @@
-"""The built-in components, by import path; the registry imports each only when asked for."""
+"""The built-in components, by import path; the registry imports each only when asked for.
+Data only: :mod:`eval_anything.registry` reads :data:`BUILTINS` the first time it is asked."""
 
-from eval_anything.registry import register_lazy
-
-_BUILTINS = {
+BUILTINS: dict[str, dict[str, str]] = {
     "model": {
         "hf": "eval_anything.models.hf:HFModel",
         "smollm2": "eval_anything.models.smollm2:SmolLM2Model",
@@ -60,7 +59,3 @@ _BUILTINS = {
     },
     "tasks": {},
 }
-
-for _kind, _entries in _BUILTINS.items():
-    for _name, _target in _entries.items():
-        register_lazy(_kind, _name, _target)

@@ -111,7 +111,7 @@ def typed_model_args(
 ) -> dict[str, Any]:
     """Each value converted to the type ``adapter_cls.__init__`` declares for it (any callable:
     its own signature)."""
-    init = adapter_cls.__init__ if isinstance(adapter_cls, type) else adapter_cls
+    init = typing.cast(Any, adapter_cls).__init__ if isinstance(adapter_cls, type) else adapter_cls
     sig = inspect.signature(init)
     try:
         hints = typing.get_type_hints(init)

@@ -14,16 +14,27 @@ import difflib
 import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+from eval_anything.builtins import BUILTINS
 from eval_anything.errors import UserError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from eval_anything.core.sample import Sample
+    from eval_anything.judges.base import Judge
+    from eval_anything.models.base import ModelAdapter
+    from eval_anything.run.cache import ResponseCache
+    from eval_anything.scoring.base import MetricInput, Scorer
+    from eval_anything.stats.intervals import MetricValue
 
 KINDS = ("model", "judge", "scorer", "metric", "loader", "aggregator", "tasks")
 ENTRY_POINT_GROUP = "eval_anything.plugins"
 
 T = TypeVar("T")
 
-# kind -> name -> "module:attr" (lazy) ; filled in by eval_anything/builtins.py
+# kind -> name -> "module:attr" (lazy); the built-ins (eval_anything/builtins.py) and plugins
 _LAZY: dict[str, dict[str, str]] = {k: {} for k in KINDS}
 _LOADED: dict[str, dict[str, Any]] = {k: {} for k in KINDS}
 _plugins_loaded = False
@@ -79,6 +90,60 @@ def get(kind: str, name: str, where: str = "") -> Any:
     raise UnknownComponentError(unknown_message(kind, name, names(kind), where))
 
 
+# ------------------------------------------------------------- typed accessors, one per kind
+
+
+class JudgeFactory(Protocol):
+    """``factory(ARGS or None, cache=...)``: the judge a ``--judge ROLE=KIND[:ARGS]`` names."""
+
+    def __call__(self, arg: str | None, cache: ResponseCache | None = None) -> Judge: ...
+
+
+class Loader(Protocol):
+    """``loader(row, index, base_dir, **args)``: one source row as a :class:`Sample`."""
+
+    def __call__(self, row: dict[str, Any], index: int, base_dir: Path, **args: Any) -> Sample: ...
+
+
+class Metric(Protocol):
+    """``metric(values, **args)``: named metric values from one score's per-sample values."""
+
+    def __call__(self, inp: MetricInput, **args: Any) -> dict[str, MetricValue]: ...
+
+
+class Aggregator(Protocol):
+    """``aggregator(members, task_results=..., groups=..., **args)``: a group's metrics from its
+    members' primary metrics."""
+
+    def __call__(
+        self, members: dict[str, MetricValue], **kwargs: Any
+    ) -> dict[str, MetricValue]: ...
+
+
+def model_class(name: str, where: str = "") -> type[ModelAdapter]:
+    return cast("type[ModelAdapter]", get("model", name, where))
+
+
+def judge_factory(name: str, where: str = "") -> JudgeFactory:
+    return cast(JudgeFactory, get("judge", name, where))
+
+
+def scorer_class(name: str, where: str = "") -> type[Scorer]:
+    return cast("type[Scorer]", get("scorer", name, where))
+
+
+def metric(name: str, where: str = "") -> Metric:
+    return cast(Metric, get("metric", name, where))
+
+
+def aggregator(name: str, where: str = "") -> Aggregator:
+    return cast(Aggregator, get("aggregator", name, where))
+
+
+def loader(name: str, where: str = "") -> Loader:
+    return cast(Loader, get("loader", name, where))
+
+
 def unknown_message(kind: str, name: str, known: list[str], where: str = "") -> str:
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
@@ -103,8 +168,9 @@ def _ensure_builtins() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    from eval_anything import builtins  # noqa: F401  (fills _LAZY)
-
+    for kind, entries in BUILTINS.items():
+        for name, target in entries.items():
+            register_lazy(kind, name, target)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         kind, _, name = ep.name.partition(".")
         if kind in KINDS and name:

@@ -126,7 +126,7 @@ def _judge_roles(spec: Any) -> str:
     roles: list[str] = []
     for ref in spec.scorers:
         try:
-            scorer = registry.get("scorer", ref.name)(**ref.args)
+            scorer = registry.scorer_class(ref.name)(**ref.args)
         except (UserError, TypeError, ValueError) as e:
             return f"(scorer {ref.name!r} could not be built here: {e})"
         roles += [r for r in scorer.required_roles() if r not in roles]

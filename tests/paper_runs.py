@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from eval_anything.core.results import GroupResult, Results, SampleRecord, ScoreRecord, TaskResult
-from eval_anything.run.reduce import task_metrics
-from eval_anything.run.runner import reduce_groups
+from eval_anything.run.reduce import reduce_groups, task_metrics
 from eval_anything.scoring.paper_table import PaperRow
 from eval_anything.spec.catalog import load_catalog
 from eval_anything.store.synthetic import make_results, write_run

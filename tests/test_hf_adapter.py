@@ -95,7 +95,7 @@ def test_two_checkpoints_never_share_cached_answers(
 
 def test_cache_is_keyed_by_weights(tiny_llama: Path, tiny_llama_b: Path, tmp_path: Path) -> None:
     from eval_anything.run.cache import ResponseCache
-    from eval_anything.run.requests import TaskRequests
+    from eval_anything.run.task_requests import TaskRequests
     from eval_anything.spec.catalog import load_catalog
     from eval_anything.spec.sources import load_samples
 

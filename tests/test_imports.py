@@ -26,9 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_IMPORTABLE = {"eval_anything.leaderboard.app", "eval_anything.store.migrations.env"}
 
 # Import cycles that exist today, each an exact strongly connected component of the module-level
-# import graph. Issue 12 removes them by giving the shared types a neutral home; until then this
-# list keeps any NEW cycle (or a known one growing) from going unnoticed. Remove an entry when its
-# cycle is gone (the test says so).
+# import graph: none. Keep it empty: a new cycle is fixed by giving the shared thing a home both
+# modules can import (the types in eval_anything/core/), not by listing it here.
 KNOWN_CYCLES: list[frozenset[str]] = []
 
 
@@ -85,17 +84,44 @@ def _import_time_nodes(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom
     return found
 
 
+def _all_import_nodes(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement that can ever run: import-time ones and those inside functions;
+    not those under ``TYPE_CHECKING`` (they never run)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+
+    class Visitor(ast.NodeVisitor):
+        def visit_If(self, node: ast.If) -> None:
+            if _is_type_checking(node.test):
+                for child in node.orelse:
+                    self.visit(child)
+            else:
+                self.generic_visit(node)
+
+        def visit_Import(self, node: ast.Import) -> None:
+            found.append(node)
+
+        def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+            found.append(node)
+
+    visitor = Visitor()
+    for node in body:
+        visitor.visit(node)
+    return found
+
+
 def _package_of(module: str, path: Path) -> str:
     return module if path.name == "__init__.py" else module.rpartition(".")[0]
 
 
-def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
-    """module -> the modules of ours it imports at import time. ``from pkg import name`` points
-    at ``pkg.name`` when that is a module of ours, else at ``pkg``."""
+def import_graph(modules: dict[str, Path], deferred: bool = False) -> dict[str, set[str]]:
+    """module -> the modules of ours it imports at import time (with ``deferred``, also inside
+    functions). ``from pkg import name`` points at ``pkg.name`` when that is a module of ours,
+    else at ``pkg``."""
     graph: dict[str, set[str]] = {m: set() for m in modules}
+    nodes_of = _all_import_nodes if deferred else _import_time_nodes
     for module, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in _import_time_nodes(tree.body):
+        for node in nodes_of(tree.body):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
@@ -200,6 +226,31 @@ def test_no_new_import_cycles() -> None:
     assert not gone, (
         "known import cycle(s) no longer exist (or changed members); update KNOWN_CYCLES in "
         "tests/test_imports.py:\n" + "\n".join(_show(c) for c in sorted(gone, key=sorted))
+    )
+
+
+def test_graph_with_deferred_imports_sees_imports_in_functions(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from pkg import c\n"
+        "def f():\n    from pkg import b\n"
+    )
+    (tmp_path / "b.py").write_text("import pkg.a\n")
+    (tmp_path / "c.py").write_text("import pkg.a\n")
+    modules = {f"pkg.{n}": tmp_path / f"{n}.py" for n in "abc"}
+    graph = import_graph(modules, deferred=True)
+    assert graph["pkg.a"] == {"pkg.b"}
+    assert cycles(graph) == [frozenset({"pkg.a", "pkg.b"})]
+
+
+def test_no_import_cycles_even_through_deferred_imports() -> None:
+    """An import inside a function only postpones a cycle to the first call: the layout has
+    none, at import time or later."""
+    found = cycles(import_graph(all_modules(package_roots()), deferred=True))
+    assert not found, (
+        "import cycle(s) among modules, counting imports inside functions (give the shared "
+        "thing a module both can import):\n"
+        + "\n".join(_show(c) for c in sorted(found, key=sorted))
     )
 
 

@@ -9,20 +9,28 @@ Nothing heavy is imported until used, so the CLI and ``eval-anything --help`` st
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eval_anything.trainers.callback import AutoScoreCallback
+    from eval_anything.trainers.common import TrainOutcome
+    from eval_anything.trainers.config import TrainConfig, load_train_config
+    from eval_anything.trainers.demo import run_demo
+    from eval_anything.trainers.llf import LLFOutcome
 
 __all__ = [
     "AutoScoreCallback", "TrainConfig", "load_train_config", "train", "run_demo",
 ]
 
 
-def train(cfg: Any, **kwargs: Any) -> Any:
+def train(cfg: TrainConfig, **kwargs: Any) -> TrainOutcome | LLFOutcome:
     """Run the trainer ``cfg.algorithm`` names (sft, rm, dpo, llf, critic). The output folder
     is locked once the data are validated, and freed when the run ends."""
     from eval_anything.trainers import critic, dpo, llf, rm, sft
     from eval_anything.trainers.common import lock_scope
 
-    runners = {
+    runners: dict[str, Callable[..., TrainOutcome | LLFOutcome]] = {
         "sft": sft.train_sft, "rm": rm.train_rm, "dpo": dpo.train_dpo,
         "llf": llf.train_llf, "critic": critic.train_critic,
     }

@@ -206,8 +206,7 @@ class CheckpointScorer:
             extra = json.loads((run_dir / OUTCOME_FILE).read_text(encoding="utf-8"))
         return ScoreOutcome(
             status="scored", run_id=results.run_id, metrics=flat_metrics(results),
-            primary=[f"{t}/{tr.primary_metric}" for t, tr in results.tasks.items()
-                     if tr.primary_metric in tr.metrics],
+            primary=[f"{t}/{p}" for t, tr in results.tasks.items() if (p := tr.primary())],
             pushed_run_id=extra.get("pushed_run_id"), push_note=extra.get("push_note"), **base,
         )
 

@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
 )
 
+from eval_anything.core.requests import GenerationConfig
 from eval_anything.errors import ConfigError
 
 ALGORITHMS = ("sft", "rm", "dpo", "llf", "critic")
@@ -173,11 +174,13 @@ class RoleBinding(_Section):
         return cls(model=b.kind, model_args=args)
 
 
-class GenerationSection(_Section):
-    max_new_tokens: int = 128
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int | None = None
+#: Decoding of each LLF stage unless the config says otherwise: sampling explores, critique and
+#: refinement decode greedily; 128 new tokens each.
+LLF_GENERATION = {
+    "sample": GenerationConfig(max_new_tokens=128, temperature=0.7, seed=0),
+    "critique": GenerationConfig(max_new_tokens=128),
+    "refine": GenerationConfig(max_new_tokens=128),
+}
 
 
 class LLFSection(_Section):
@@ -189,11 +192,19 @@ class LLFSection(_Section):
     )
     critique_template: str = DEFAULT_CRITIQUE_TEMPLATE
     refine_template: str = DEFAULT_REFINE_TEMPLATE
-    sample: GenerationSection = GenerationSection(temperature=0.7, seed=0)
-    critique: GenerationSection = GenerationSection()
-    refine: GenerationSection = GenerationSection()
+    sample: GenerationConfig = LLF_GENERATION["sample"]
+    critique: GenerationConfig = LLF_GENERATION["critique"]
+    refine: GenerationConfig = LLF_GENERATION["refine"]
     batch_size: int = 8
     workdir: str | None = Field(default=None, description="Stage outputs (default output_dir/llf).")
+
+    @field_validator("sample", "critique", "refine", mode="before")
+    @classmethod
+    def _generation(cls, v: Any, info: ValidationInfo) -> Any:
+        """A stage's settings given in part keep the stage's defaults for the rest."""
+        if isinstance(v, dict):
+            return {**LLF_GENERATION[str(info.field_name)].model_dump(), **v}
+        return v
 
     @field_validator("critic", "policy", mode="before")
     @classmethod

@@ -39,7 +39,6 @@ from eval_anything.models.base import ModelAdapter
 from eval_anything.run.progress import ProgressReporter
 from eval_anything.trainers.config import (
     ConfigError,
-    GenerationSection,
     RoleBinding,
     TrainConfig,
 )
@@ -144,10 +143,6 @@ def render(template: str, **values: str) -> str:
     return SandboxedEnvironment(autoescape=False).from_string(template).render(**values).strip()
 
 
-def generation(section: GenerationSection) -> GenerationConfig:
-    return GenerationConfig(**section.model_dump())
-
-
 class LLFPipeline:
     """The five stages over one config; adapters are built lazily and closed before DPO."""
 
@@ -243,7 +238,7 @@ class LLFPipeline:
     # ------------------------------------------------------------------ stages
 
     def generate_stage(
-        self, stage: str, role: str, gen: GenerationSection,
+        self, stage: str, role: str, gen: GenerationConfig,
         todo: list[tuple[str, str, str]],  # (id, request text, input hash)
         make_row: Callable[[str, str, str], dict[str, Any]],
     ) -> StageFile:
@@ -254,7 +249,7 @@ class LLFPipeline:
         if not missing:
             log.info("llf stage %s: %d rows already done", stage, len(todo))
         failures = 0
-        cfg_gen = generation(gen)
+        cfg_gen = gen
         size = max(1, self.llf.batch_size)
         bar = self.reporter().task(f"llf {stage}", total=len(todo),
                                    completed=len(todo) - len(missing))

@@ -45,7 +45,11 @@ class RunSpec(BaseModel):
         description="Seed given to the model for sampled generation (temperature > 0); greedy "
         "tasks ignore it. Samples are never shuffled: --limit takes the first N of a task.",
     )
-    batch_size: int = Field(default=8, description="Requests per adapter call.")
+    batch_size: int = Field(
+        default=8,
+        description="Requests per call to a model computed in this process (hf, a local judge); "
+        "a served model keeps its max_concurrency requests in flight and vLLM takes large chunks.",
+    )
     shard: str | None = Field(default=None, description="'i/n' when this run is one shard.")
     gen_overrides: dict[str, Any] = Field(
         default_factory=dict, description="Generation config overrides applied to every task."
@@ -118,6 +122,38 @@ class TaskResult(BaseModel):
         default=None, description="The metric that ranks and gates this task."
     )
     details: dict[str, Any] = Field(default_factory=dict)
+
+    def primary(self, declared: str | None = None) -> str | None:
+        """The metric that ranks, aggregates and gates this task: ``declared`` (a spec's
+        ``primary_metric``), else the one recorded at run time, by :func:`choose_primary_metric`."""
+        recorded = self.primary_metric or self.details.get("primary_metric")
+        return choose_primary_metric(self.metrics, declared or recorded)
+
+
+def choose_primary_metric(metrics: Iterable[str], declared: str | None) -> str | None:
+    """A task's primary metric, the one rule: the declared metric when the task computed it,
+    else its first metric (metrics are listed in the spec's order)."""
+    names = list(metrics)
+    if isinstance(declared, str) and declared in names:
+        return declared
+    return names[0] if names else None
+
+
+def primary_score_name(result: TaskResult, records: list[SampleRecord]) -> str | None:
+    """The per-sample score behind the primary metric. Metrics are named after the score they
+    reduce (``acc``, or ``rating/perception`` for a per-dimension mean of ``rating``), so the
+    longest score name that the metric equals or starts with ``<score>/`` is the one."""
+    names: list[str] = []
+    for r in records:
+        names += [n for n in r.scores if n not in names]
+    if not names:
+        return None
+    metric = result.primary()
+    if metric is not None:
+        matches = [n for n in names if metric == n or metric.startswith(n + "/")]
+        if matches:
+            return max(matches, key=len)
+    return names[0]
 
 
 class GroupResult(BaseModel):

@@ -17,7 +17,7 @@ from typing import Any
 from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
 from eval_anything.core.sample import Sample
 from eval_anything.formats.fields import FormatError, as_str_list, require
-from eval_anything.media.io import IMAGE_SUFFIXES
+from eval_anything.media.kinds import IMAGE_SUFFIXES
 from eval_anything.registry import register
 
 FORMAT = "EvalAnything-AMU"

@@ -17,7 +17,6 @@ from eval_anything.core.results import (
     RESULTS_FILE,
     Results,
     SampleRecord,
-    TaskResult,
     read_results,
     read_sample_records,
 )
@@ -84,30 +83,3 @@ def load_run(ref: str | Path, store_url: str | None = None) -> RunSource:
             return sample_records(s, run_id, task)
 
     return RunSource(f"{run_id} (store)", results, load)
-
-
-def primary_metric_of(result: TaskResult) -> str | None:
-    """The task's headline metric: the one the runner recorded (a ``primary_metric`` field, or
-    ``details['primary_metric']``), else the first metric (the runner lists the spec's metrics
-    first, in their order)."""
-    named = getattr(result, "primary_metric", None) or result.details.get("primary_metric")
-    if isinstance(named, str) and named in result.metrics:
-        return named
-    return next(iter(result.metrics), None)
-
-
-def primary_score_of(result: TaskResult, records: list[SampleRecord]) -> str | None:
-    """The per-sample score behind the primary metric. Metrics are named after the score they
-    reduce (``acc``, or ``rating/perception`` for a per-dimension mean of ``rating``), so the
-    longest score name that the metric equals or starts with ``<score>/`` is the one."""
-    names: list[str] = []
-    for r in records:
-        names += [n for n in r.scores if n not in names]
-    if not names:
-        return None
-    metric = primary_metric_of(result)
-    if metric is not None:
-        matches = [n for n in names if metric == n or metric.startswith(n + "/")]
-        if matches:
-            return max(matches, key=len)
-    return names[0]

@@ -30,8 +30,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from eval_anything.core.results import SampleRecord
-from eval_anything.gate.inputs import GateInputError, RunSource, load_run, primary_score_of
+from eval_anything.core.results import SampleRecord, primary_score_name
+from eval_anything.gate.inputs import GateInputError, RunSource, load_run
 from eval_anything.stats.paired import (
     holm,
     is_binary,
@@ -122,7 +122,7 @@ def gate(
     higher = declared_directions() if directions is None else directions
     comparisons = []
     for name in names:
-        score = primary_score_of(base.results.tasks[name], base.records(name))
+        score = primary_score_name(base.results.tasks[name], base.records(name))
         if score is None:
             raise GateInputError(f"task {name!r}: the baseline's records carry no scores")
         comparisons.append(

@@ -21,7 +21,7 @@ from eval_anything.analyzers.video import analyze_video
 from eval_anything.analyzers.vocabulary import SceneSpec
 from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
 from eval_anything.registry import register
-from eval_anything.scoring.tifa import split_choices, tifa_score
+from eval_anything.scoring.tifa import split_choices
 
 VERSION = "v2"  # v2: colour rims of lossy video are not counted as objects
 
@@ -77,6 +77,5 @@ class AnalyzerJudge(Judge):
         letter, info = answer_question(str(item.metadata.get("question", "")), options, facts)
         if letter is None:
             return Judgment(None, reason=info["reason"])
-        value = tifa_score(letter, str(item.metadata.get("answer", "")))
         raw = f"measured {info['measured']}={info['value']!r} -> option {letter or 'none'}"
-        return Judgment(value, raw=raw, details={**info, "predicted": letter})
+        return Judgment(None, raw=raw, choice=letter, details=dict(info))

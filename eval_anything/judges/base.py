@@ -44,13 +44,25 @@ class JudgeItem:
 
 @dataclass
 class Judgment:
-    """A judge's verdict; ``value`` None is unscored (with ``reason``), never a zero."""
+    """A judge's verdict; ``value`` None is unscored (with ``reason``), never a zero.
+
+    Judges give verdicts and scorers apply the formulas: a judge that picks an option of a
+    multiple-choice question gives its letter as ``choice`` (the TIFA scorer turns it into 10 or
+    0, :mod:`eval_anything.scoring.tifa`); a judge that rates on its own scale gives ``value`` and
+    the top of that scale as ``out_of`` when a scorer rescales it (a 1-10 synergy rating,
+    :mod:`eval_anything.scoring.synergy`)."""
 
     value: float | None
     raw: str | None = None
     prompt_hash: str | None = None
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    choice: str | None = None
+    out_of: float | None = None
+
+    @property
+    def has_verdict(self) -> bool:
+        return self.value is not None or self.choice is not None
 
     def to_record(self, judge: str, extra: dict[str, Any] | None = None) -> Any:
         from eval_anything.core.results import ScoreRecord
@@ -116,9 +128,9 @@ def build_judge(binding: str, cache: ResponseCache | None = None, where: str = "
     built by its registered factory, ``factory(ARGS or None, cache=cache)``. Arguments the
     factory refuses are a :class:`ConfigError` naming the binding."""
     parsed = parse_binding(binding, flag=where)
-    factory = registry.get("judge", parsed.kind, where=where)
+    factory = registry.judge_factory(parsed.kind, where=where)
     try:
-        judge: Judge = factory(parsed.rest, cache=cache)
+        judge = factory(parsed.rest, cache=cache)
     except UserError:
         raise
     except (TypeError, ValueError, FileNotFoundError) as e:

@@ -24,7 +24,7 @@ from eval_anything.errors import ConfigError
 from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
 from eval_anything.model_args import parse_binding_args, typed_options
 from eval_anything.registry import register
-from eval_anything.scoring.tifa import split_choices, tifa_score
+from eval_anything.scoring.tifa import split_choices
 
 CLIPSCORE_W = 2.5
 VIDEO_FRAMES = 8
@@ -89,7 +89,8 @@ class _ClipBase(Judge):
         best = max(range(len(options)), key=lambda k: sims[k])
         letter = LETTERS[best]
         return Judgment(
-            tifa_score(letter, str(item.metadata.get("answer", ""))),
+            None,
+            choice=letter,
             raw=f"option {letter} ({options[best]!r}) nearest the clip",
             details={"predicted": letter, "cosines": [round(x, 4) for x in sims],
                      "frames": len(frames)},

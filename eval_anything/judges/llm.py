@@ -37,7 +37,7 @@ from eval_anything.model_args import parse_binding_args, typed_model_args
 from eval_anything.models.base import ModelAdapter
 from eval_anything.models.build import build_adapter
 from eval_anything.run.cache import ResponseCache, make_key
-from eval_anything.scoring.tifa import split_choices, tifa_score
+from eval_anything.scoring.tifa import split_choices
 
 JUDGE_OPTIONS = ("max_new_tokens", "attempts", "retry_temperature", "mode")
 MODES = ("generate", "likelihood")
@@ -213,7 +213,7 @@ class LLMJudge(Judge):
             for i, (text, error) in zip(pending, texts, strict=True):
                 raws[i].append(text if error is None else f"<error: {error}>")
                 j = self._parse(items[i], text) if error is None else None
-                if j is None or j.value is None:
+                if j is None or not j.has_verdict:
                     last_reason[i] = (j.reason if j else f"judge model error: {error}") or ""
                     still.append(i)
                 else:
@@ -237,16 +237,10 @@ class LLMJudge(Judge):
         if item.kind == "tifa":
             n = len(split_choices(item.metadata.get("choices"))) or 4
             letter, reason = parse_choice_letter(text, n)
-            if letter is None:
-                return Judgment(None, reason=reason)
-            answer = str(item.metadata.get("answer", "")).strip().upper()
-            return Judgment(tifa_score(letter, answer),
-                            details={"predicted": letter, "answer": answer})
+            return Judgment(None, reason=reason, choice=letter)
         low, high = _RANGES[item.kind]
         value, reason = parse_rating(text, low, high)
-        if value is not None and item.kind == "synergy":
-            return Judgment(value / 10.0, reason=reason, details={"rating": value})
-        return Judgment(value, reason=reason)
+        return Judgment(value, reason=reason, out_of=float(high))
 
     def _generate(self, reqs: list[GenerateRequest]) -> list[tuple[str, str | None]]:
         """Answers through the judgment cache; failed calls are not cached."""

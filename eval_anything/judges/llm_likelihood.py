@@ -15,7 +15,7 @@ from typing import Any
 from eval_anything.core.requests import LoglikelihoodRequest
 from eval_anything.judges.base import JudgeItem, Judgment
 from eval_anything.run.cache import make_key
-from eval_anything.scoring.tifa import split_choices, tifa_score
+from eval_anything.scoring.tifa import split_choices
 
 RATING_RANGES = {"amu": (1, 10), "text_if": (1, 10), "image_if": (0, 10), "synergy": (1, 10)}
 
@@ -46,15 +46,13 @@ def to_judgment(item: JudgeItem, options: list[str], logprobs: list[float]) -> J
     raw = json.dumps({o: round(p, 4) for o, p in zip(options, probs, strict=True)})
     details: dict[str, Any] = {"mode": "likelihood", "most_likely": options[best]}
     if item.kind in RATING_RANGES:
-        low, _ = RATING_RANGES[item.kind]
+        low, high = RATING_RANGES[item.kind]
         expected = sum((low + i) * p for i, p in enumerate(probs))
-        value = expected / 10.0 if item.kind == "synergy" else expected
-        return Judgment(value, raw=raw, details={**details, "expected_rating": round(expected, 4)})
+        return Judgment(expected, raw=raw, out_of=float(high),
+                        details={**details, "expected_rating": round(expected, 4)})
     letter = options[best].strip("[]")
     if item.kind == "tifa":
-        answer = str(item.metadata.get("answer", "")).strip().upper()
-        return Judgment(tifa_score(letter, answer), raw=raw,
-                        details={**details, "predicted": letter, "answer": answer})
+        return Judgment(None, raw=raw, choice=letter, details=details)
     value = {"A": 1.0, "B": 0.0, "C": 0.5}[letter]
     return Judgment(value, raw=raw, details={**details, "verdict": letter})
 

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 from eval_anything.errors import ConfigError
 from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
+from eval_anything.judges.reward_multimodal import MultimodalReward, has_processor, sigmoid
 from eval_anything.model_args import parse_binding_args, typed_options
 from eval_anything.registry import register
 
@@ -51,10 +51,6 @@ def reward_input(
             tokens += f" {descriptions[m]}\n"
     body = "" if pair == "ia" else text
     return USER_TURN.format(prompt=prompt) + ASSISTANT_TURN.format(modality=tokens, text=body)
-
-
-def sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
 #: What ``--judge ROLE=reward:DIR,OPTION=VALUE,...`` takes, and each option's type.
@@ -80,7 +76,6 @@ class RewardModelJudge(Judge):
         opts = typed_options(raw, REWARD_OPTIONS, where)
         if not Path(path).is_dir():
             raise ValueError(f"--judge ROLE=reward:{path}: not a model folder")
-        from eval_anything.judges.reward_multimodal import MultimodalReward, has_processor
 
         self.path = Path(path)
         self.describe_media = opts.get("describe_media", False)

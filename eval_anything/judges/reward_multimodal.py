@@ -21,11 +21,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from eval_anything.errors import UserError
 from eval_anything.judges.base import JudgeItem, Judgment
+
+
+def sigmoid(x: float) -> float:
+    """The logistic function, without overflow for large ``|x|`` (a reward on 0-1)."""
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
 
 PAIR_MEDIA = {"ti": ("image",), "ta": ("audio",), "ia": ("image", "audio")}
 PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json")
@@ -129,7 +136,6 @@ class MultimodalReward:
             kwargs["sampling_rate"] = target
             digest.update(parts["audio"].read_bytes())
         logit = self._reward(kwargs)
-        from eval_anything.judges.reward import sigmoid
 
         return Judgment(sigmoid(logit), raw=f"{logit:.6f}", prompt_hash=digest.hexdigest(),
                         details={"logit": round(logit, 6), "layout": "multimodal"})

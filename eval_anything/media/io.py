@@ -8,13 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from eval_anything.media.kinds import FRAME_FOLDER_FPS
+
 if TYPE_CHECKING:
     from eval_anything.core.content import AudioPart, ImagePart, VideoPart
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
-#: Frame rate of a folder of frame images whose part gives no ``fps``
-#: (see eval_anything.media.video).
-FRAME_FOLDER_FPS = 1.0
 
 
 def load_image(part: ImagePart, base_dir: Path | None = None) -> Any:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from eval_anything.media.io import FRAME_FOLDER_FPS
+from eval_anything.media.kinds import FRAME_FOLDER_FPS
 from eval_anything.media.video_out import encode_mp4, video_encoder
 from eval_anything.media.video_probe import (
     SEEK_AHEAD_S,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from eval_anything.errors import UserError
-from eval_anything.media.io import FRAME_FOLDER_FPS, IMAGE_SUFFIXES
+from eval_anything.media.kinds import FRAME_FOLDER_FPS, IMAGE_SUFFIXES
 
 VideoSource = str | Path | bytes
 

@@ -15,8 +15,7 @@ from eval_anything.models.base import ModelAdapter
 
 def adapter_class(name: str, where: str = "--model") -> type[ModelAdapter]:
     """The registered adapter class called ``name`` (unknown: a user error listing the known)."""
-    cls: type[ModelAdapter] = registry.get("model", name, where=where)
-    return cls
+    return registry.model_class(name, where=where)
 
 
 def takes(cls: type[ModelAdapter], arg: str) -> bool:

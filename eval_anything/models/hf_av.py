@@ -29,7 +29,8 @@ import numpy as np
 
 from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
 from eval_anything.core.requests import Message
-from eval_anything.media.io import FRAME_FOLDER_FPS, resample, video_source
+from eval_anything.media.io import resample, video_source
+from eval_anything.media.kinds import FRAME_FOLDER_FPS
 
 DEFAULT_VIDEO_FRAMES = 8
 

@@ -29,6 +29,7 @@ from eval_anything.core.results import (
     SampleRecord,
     TaskResult,
     atomic_write_text,
+    choose_primary_metric,
     read_results,
     read_sample_records,
     samples_path,
@@ -37,7 +38,7 @@ from eval_anything.core.results import (
 )
 from eval_anything.errors import UserError
 from eval_anything.run.folder_lock import LOCK_FILE, FolderLock
-from eval_anything.run.reduce import task_metrics
+from eval_anything.run.reduce import reduce_groups, task_metrics
 from eval_anything.run.run_dir import copy_files, prepare_run_dir
 from eval_anything.spec.catalog import LM_EVAL_PREFIX, load_catalog
 from eval_anything.spec.sources import load_samples
@@ -90,8 +91,6 @@ def merge_runs(
         tspec = _task_spec(catalog, name, first, parts[0].task_fingerprint)
         specs[name] = tspec
         task_results[name] = _merge_task(tspec, parts, records, shard_ids)
-
-    from eval_anything.run.runner import reduce_groups
 
     groups = reduce_groups(list(first.groups), catalog, task_results, specs)
     run_spec = first.spec.model_copy(update={"shard": None})
@@ -277,6 +276,7 @@ def _merge_task(
             "n": len(records),
             "n_unscored": unscored,
             "metrics": metrics,
+            "primary_metric": choose_primary_metric(metrics, spec.primary_metric),
             "input_modalities": sorted({m for p in parts for m in p.input_modalities}),
             "details": {**first.details, "merged_shards": shard_ids},
         }

@@ -7,6 +7,7 @@ from typing import Any
 from eval_anything import registry
 from eval_anything.core.results import GroupResult, SampleRecord, TaskResult
 from eval_anything.scoring.base import MetricInput
+from eval_anything.spec.catalog import Catalog
 from eval_anything.spec.task import GroupSpec, MetricRef, TaskSpec
 from eval_anything.stats.intervals import MetricValue
 
@@ -37,7 +38,7 @@ def task_metrics(
             clusters=[r.cluster for r in records],
             metadata=[r.metadata for r in records],
         )
-        fn = registry.get("metric", ref.name, where=f"{spec.file}: field 'metrics'")
+        fn = registry.metric(ref.name, where=f"{spec.file}: field 'metrics'")
         metrics.update(fn(inp, **ref.args))
     unscored = {n: sum(1 for r in records if _value(r, n) is None) for n in names}
     return metrics, unscored
@@ -46,12 +47,6 @@ def task_metrics(
 def _value(r: SampleRecord, score: str) -> float | None:
     rec = r.scores.get(score)
     return None if rec is None else rec.value
-
-
-def primary_metric(spec: TaskSpec | None, result: TaskResult) -> str | None:
-    if spec is not None and spec.primary_metric and spec.primary_metric in result.metrics:
-        return spec.primary_metric
-    return next(iter(result.metrics), None)
 
 
 def group_metrics(
@@ -66,7 +61,8 @@ def group_metrics(
     primaries: dict[str, MetricValue] = {}
     for m in members:
         if m in results:
-            key = primary_metric(specs.get(m), results[m])
+            spec = specs.get(m)
+            key = results[m].primary(spec.primary_metric if spec else None)
             if key is not None:
                 primaries[m] = results[m].metrics[key]
         elif m in groups_done and groups_done[m].metrics:
@@ -76,6 +72,23 @@ def group_metrics(
     agg = group.aggregate if group else None
     agg_name = agg.name if agg else "mean"
     args: dict[str, Any] = dict(agg.args) if agg else {}
-    fn = registry.get("aggregator", agg_name, where=f"group {name}")
+    fn = registry.aggregator(agg_name, where=f"group {name}")
     metrics = fn(primaries, task_results=results, groups=groups_done, **args)
     return GroupResult(group=name, tasks=list(primaries), metrics=metrics, aggregation=agg_name)
+
+
+def reduce_groups(
+    groups: list[str],
+    catalog: Catalog,
+    task_results: dict[str, TaskResult],
+    specs: dict[str, TaskSpec],
+) -> dict[str, GroupResult]:
+    """Every group's metrics, in ``groups`` order (a group listed after its nested groups)."""
+    done: dict[str, GroupResult] = {}
+    for g in groups:
+        gr = group_metrics(
+            g, catalog.group_members(g), catalog.groups.get(g), task_results, done, specs
+        )
+        if gr is not None:
+            done[g] = gr
+    return done

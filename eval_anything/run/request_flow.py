@@ -243,10 +243,10 @@ def run_task_flow(
     batch_size: int,
     on_written: Callable[[list[Any]], None],
 ) -> None:
-    """Answer (``treq``: :class:`~eval_anything.run.requests.TaskRequests`), score and append
+    """Answer (``treq``: :class:`~eval_anything.run.task_requests.TaskRequests`), score and append
     ``samples`` to the sample log ``log`` with the flows of the task's model and judges;
     ``on_written`` sees each group of records once it is on disk (usage, progress)."""
-    from eval_anything.run.requests import score_answers
+    from eval_anything.run.task_requests import score_answers
 
     local = RequestFlow.batches(batch_size)
     judge_flows = [

@@ -40,6 +40,7 @@ from eval_anything.errors import ConfigError, UserError
 from eval_anything.run.cache import ResponseCache, cache_file
 from eval_anything.run.folder_lock import LOCK_FILE, FolderLock
 from eval_anything.run.progress import ProgressReporter
+from eval_anything.run.reduce import reduce_groups
 from eval_anything.run.request_flow import Stages, run_flow, scoring_flow
 from eval_anything.run.run_dir import RUN_FILE, copy_files, prepare_run_dir
 from eval_anything.scoring.base import ScoreContext
@@ -134,8 +135,6 @@ def _rescore(
         for j in built.values():
             j.close()
         cache.close()
-
-    from eval_anything.run.runner import reduce_groups
 
     _, groups = catalog.expand(old.spec.tasks)
     run_spec = old.spec.model_copy(update={"judges": bindings})

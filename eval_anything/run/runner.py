@@ -23,6 +23,7 @@ from eval_anything.core.results import (
     Results,
     RunSpec,
     TaskResult,
+    choose_primary_metric,
     read_sample_records,
     samples_path,
     write_results,
@@ -38,10 +39,10 @@ from eval_anything.run.environment import capture_environment
 from eval_anything.run.failures import failure_counts
 from eval_anything.run.folder_lock import FolderLock
 from eval_anything.run.progress import ProgressReporter
-from eval_anything.run.reduce import group_metrics, task_metrics
+from eval_anything.run.reduce import reduce_groups, task_metrics
 from eval_anything.run.request_flow import run_task_flow
-from eval_anything.run.requests import TaskRequests
 from eval_anything.run.run_dir import RunDirError, prepare_run_dir
+from eval_anything.run.task_requests import TaskRequests
 from eval_anything.scoring.base import ScoreContext, Scorer
 from eval_anything.spec.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
 from eval_anything.spec.sources import load_samples
@@ -94,7 +95,7 @@ def scorers_and_roles(
     """A task's scorers and the binding of every judge role they need: the given bindings
     first, then the task's defaults. Raises ConfigError naming the role when one is unbound."""
     scorers = [
-        registry.get("scorer", s.name, where=f"{tspec.file}: field 'scorers'")(**s.args)
+        registry.scorer_class(s.name, where=f"{tspec.file}: field 'scorers'")(**s.args)
         for s in tspec.scorers
     ]
     roles: dict[str, str] = {}
@@ -287,22 +288,6 @@ def evaluate(
     return results
 
 
-def reduce_groups(
-    groups: list[str],
-    catalog: Catalog,
-    task_results: dict[str, TaskResult],
-    specs: dict[str, TaskSpec],
-) -> dict[str, Any]:
-    done: dict[str, Any] = {}
-    for g in groups:
-        gr = group_metrics(
-            g, catalog.group_members(g), catalog.groups.get(g), task_results, done, specs
-        )
-        if gr is not None:
-            done[g] = gr
-    return done
-
-
 def judge_for(objs: dict[str, Judge], binding: str, cache: ResponseCache) -> Judge:
     """The judge of ``binding``, built once per run and shared by every role bound to it."""
     if binding not in objs:
@@ -351,9 +336,8 @@ def _run_task(
 def task_result(pt: PlannedTask, records: list[Any], judges: dict[str, Any]) -> TaskResult:
     metrics, unscored = task_metrics(pt.spec, records)
     n_failed, reasons = failure_counts(records)
-    primary = pt.spec.primary_metric if pt.spec.primary_metric in metrics else None
     return TaskResult(
-        primary_metric=primary or next(iter(metrics), None),
+        primary_metric=choose_primary_metric(metrics, pt.spec.primary_metric),
         task=pt.spec.task,
         task_version=pt.spec.version,
         task_fingerprint=pt.fingerprint,

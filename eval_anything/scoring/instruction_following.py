@@ -27,6 +27,7 @@ from eval_anything.scoring.judged import (
     missing_record,
     run_judge,
 )
+from eval_anything.scoring.tifa import score_choice
 
 ROLE_BY_MODALITY = {
     "text": "judge", "image": "image_judge", "audio": "av_judge", "video": "av_judge",
@@ -73,7 +74,9 @@ class InstructionFollowingScorer(Scorer):
             idx.append(i)
             items.append(item)
         judge, judgments = run_judge(ctx, self.role, (self.kind,), items)
-        for i, j in zip(idx, judgments, strict=True):
+        for i, item, j in zip(idx, items, judgments, strict=True):
+            if self.kind == "tifa":
+                j = score_choice(j, item)
             out[i][self.name] = j.to_record(judge.identity())
         return out
 

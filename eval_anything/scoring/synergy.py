@@ -19,7 +19,7 @@ from eval_anything.core.outputs import ModelOutput
 from eval_anything.core.results import ScoreRecord
 from eval_anything.core.sample import Sample
 from eval_anything.formats.sections import parse_sections
-from eval_anything.judges.base import JudgeItem
+from eval_anything.judges.base import JudgeItem, Judgment
 from eval_anything.registry import register
 from eval_anything.scoring.base import ScoreContext, Scorer
 from eval_anything.scoring.judged import (
@@ -47,6 +47,17 @@ def modality_views(output: ModelOutput, ctx: ScoreContext) -> dict[str, dict[str
         views[letter] = {"present": part is not None, "part": part,
                          "desc": sections.get(modality) if sections.found else None}
     return views
+
+
+def on_unit_scale(judgment: Judgment) -> Judgment:
+    """A synergy verdict on 0-1, as S_AMG takes it: a rating ``r`` out of ``R`` (an LLM judge's
+    1-10) counts ``r / R``; a judge that already answers on 0-1 (a reward model's sigmoid, a
+    CLIP cosine) gives no ``out_of`` and is taken as it is."""
+    if judgment.value is None or not judgment.out_of or judgment.out_of == 1.0:
+        return judgment
+    judgment.details = {**judgment.details, "rating": judgment.value}
+    judgment.value = judgment.value / judgment.out_of
+    return judgment
 
 
 @register("scorer", "modality_synergy")
@@ -80,7 +91,7 @@ class ModalitySynergyScorer(Scorer):
                 items.append(self._item(prompt, pair, views))
         judge, judgments = run_judge(ctx, "synergy_judge", ("synergy",), items)
         for (i, pair), j in zip(slots, judgments, strict=True):
-            out[i][f"synergy/{pair}"] = j.to_record(judge.identity())
+            out[i][f"synergy/{pair}"] = on_unit_scale(j).to_record(judge.identity())
         for rec in out:
             if "synergy" in rec:
                 continue

@@ -9,7 +9,10 @@ the options describe answers "none of them", which is wrong (0).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eval_anything.judges.base import JudgeItem, Judgment
 
 CORRECT, WRONG = 10.0, 0.0
 NO_OPTION = ""  # the judge's answer when no option fits what it perceived
@@ -31,6 +34,17 @@ def split_choices(choice: Any) -> list[str]:
         stop = marks[i + 1].start() if i + 1 < len(marks) else len(text)
         out.append(text[m.end() : stop].strip().rstrip(";,").strip())
     return out
+
+
+def score_choice(judgment: Judgment, item: JudgeItem) -> Judgment:
+    """The TIFA score of a judge's verdict on ``item``: its chosen option (``choice``) against
+    the item's ``answer``; a judgment without a choice stays as the judge gave it."""
+    if judgment.choice is None or judgment.value is not None:
+        return judgment
+    answer = str(item.metadata.get("answer", "")).strip().upper()
+    judgment.value = tifa_score(judgment.choice, answer)
+    judgment.details = {**judgment.details, "predicted": judgment.choice, "answer": answer}
+    return judgment
 
 
 def tifa_score(predicted: str | None, answer: str) -> float | None:

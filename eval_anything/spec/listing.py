@@ -33,7 +33,7 @@ def describe_tasks(
         spec = cat.tasks[name]
         roles: dict[str, str] = {}
         for ref in spec.scorers:
-            cls = registry.get("scorer", ref.name)
+            cls = registry.scorer_class(ref.name)
             needed = cls(**ref.args).required_roles()
             for role in needed:
                 roles[role] = spec.judges.get(role, "")

@@ -94,7 +94,7 @@ def load_samples(spec: TaskSpec, limit: int | None = None) -> list[Sample]:
     checked: inside the dataset folder (or the loader's ``media_root``), and decodable."""
     if limit is not None and limit < 1:
         raise TaskSpecError(f"--limit {limit}: give a positive number of samples per task")
-    loader = registry.get("loader", spec.loader.name, where=f"{spec.file}: field 'loader'")
+    loader = registry.loader(spec.loader.name, where=f"{spec.file}: field 'loader'")
     rows, base = iter_rows(spec)
     roots = media_roots(spec, base)
     data = spec.source.jsonl or (spec.source.hf.path if spec.source.hf else "?")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from eval_anything.store import queries
 from eval_anything.store.config import STORE_ENV, default_store_url, normalize_url
-from eval_anything.store.engine import Store, StoreError, open_store
+from eval_anything.store.engine import Store, open_store
+from eval_anything.store.errors import StoreError
 from eval_anything.store.ingest import ingest, push
 
 __all__ = [

@@ -21,17 +21,14 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from eval_anything.errors import EnvironmentFailure, database_failure
+from eval_anything.errors import database_failure
 from eval_anything.store.config import normalize_url, redact, sqlite_file
+from eval_anything.store.errors import StoreError
 
 T = TypeVar("T")
 WRITE_OPTION = "eval_anything_write"
 SQLITE_BUSY_TIMEOUT_S = 60.0
 MAX_WRITE_ATTEMPTS = 30
-
-
-class StoreError(EnvironmentFailure):
-    """The store cannot be opened or written; the message says which store and why (exit 4)."""
 
 
 class Store:

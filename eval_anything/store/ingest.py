@@ -18,7 +18,6 @@ from sqlalchemy.engine import Connection
 
 from eval_anything.core.results import Results, SampleRecord, read_results, read_sample_records
 from eval_anything.errors import UserError
-from eval_anything.gate.inputs import primary_metric_of
 from eval_anything.store import schema as s
 from eval_anything.store.engine import Store, open_store
 
@@ -110,7 +109,7 @@ def build_rows(
         "results_json": results.model_dump_json(),
     }]
     for name, tr in results.tasks.items():
-        primary = primary_metric_of(tr)
+        primary = tr.primary()
         out["task_results"].append(_task_row(
             rid, name, "task", tr.task_version, tr.task_fingerprint, tr.n, primary,
             tr.metrics, tr.input_modalities, tr.output_modalities, tr.cluster_key,

@@ -8,11 +8,15 @@ the lock, so concurrent first opens migrate exactly once.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from eval_anything.store.engine import Store, StoreError
+from eval_anything.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from eval_anything.store.engine import Store
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 HEAD_REVISION = "0002"  # tests check this equals the newest script in migrations/versions

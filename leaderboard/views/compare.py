@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from eval_anything.core.content import text_of
-from eval_anything.gate.inputs import RunSource, primary_score_of
+from eval_anything.core.results import primary_score_name
+from eval_anything.gate.inputs import RunSource
 from eval_anything.gate.verdict import GateInputError
 from eval_anything.leaderboard import data
 from eval_anything.leaderboard.render import md_escape, show_parts, show_text
@@ -26,7 +27,7 @@ def _diff_table(report: object) -> pd.DataFrame:
 
 def disagreements(a: RunSource, b: RunSource, task: str) -> pd.DataFrame:
     """Items scored differently by the two runs on the task's primary score."""
-    score = primary_score_of(a.results.tasks[task], a.records(task))
+    score = primary_score_name(a.results.tasks[task], a.records(task))
     b_by = {r.sample_id: r for r in b.records(task)}
     rows = []
     for ra in a.records(task):
@@ -81,7 +82,7 @@ def render(url: str) -> None:
     diff = disagreements(a, b, task)
     st.text(f"{len(diff)} items scored differently")
     st.dataframe(diff, hide_index=True, width="stretch", key="cmp_diff")
-    score_name = primary_score_of(a.results.tasks[task], a.records(task))
+    score_name = primary_score_name(a.results.tasks[task], a.records(task))
     a_by = {r.sample_id: r for r in a.records(task)}
     b_by = {r.sample_id: r for r in b.records(task)}
     for sid in list(diff["sample_id"])[:MAX_SHOWN]:

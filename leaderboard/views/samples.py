@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from eval_anything.gate.inputs import primary_score_of
+from eval_anything.core.results import primary_score_name
 from eval_anything.leaderboard import data
 from eval_anything.leaderboard.render import md_escape, show_parts, show_scores, show_text
 
@@ -43,7 +43,7 @@ def render(url: str) -> None:
         st.session_state["sb_task"] = tasks[0]
     task = st.selectbox("Task", tasks, key="sb_task")
     records = data.sample_records(url, run_id, task)
-    score = primary_score_of(results.tasks[task], records)
+    score = primary_score_name(results.tasks[task], records)
     how = st.radio("Show", FILTERS, horizontal=True, key="sb_filter")
     if how == "unscored":
         records = [r for r in records if any(s.value is None for s in r.scores.values())]
