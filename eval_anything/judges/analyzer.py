@@ -21,7 +21,7 @@ from eval_anything.analyzers.video import analyze_video
 from eval_anything.analyzers.vocabulary import SceneSpec
 from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
 from eval_anything.registry import register
-from eval_anything.scoring.tifa import split_choices
+from eval_anything.scoring.tifa import score_choice, split_choices
 
 VERSION = "v2"  # v2: colour rims of lossy video are not counted as objects
 
@@ -78,4 +78,6 @@ class AnalyzerJudge(Judge):
         if letter is None:
             return Judgment(None, reason=info["reason"])
         raw = f"measured {info['measured']}={info['value']!r} -> option {letter or 'none'}"
-        return Judgment(None, raw=raw, choice=letter, details=dict(info))
+        return score_choice(
+            Judgment(None, raw=raw, choice=letter, details={**info, "predicted": letter}), item
+        )

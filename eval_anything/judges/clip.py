@@ -24,7 +24,7 @@ from eval_anything.errors import ConfigError
 from eval_anything.judges.base import Judge, JudgeItem, Judgment, unsupported
 from eval_anything.model_args import parse_binding_args, typed_options
 from eval_anything.registry import register
-from eval_anything.scoring.tifa import split_choices
+from eval_anything.scoring.tifa import score_choice, split_choices
 
 CLIPSCORE_W = 2.5
 VIDEO_FRAMES = 8
@@ -88,13 +88,14 @@ class _ClipBase(Judge):
         sims = [float(x) for x in t @ (clip / clip.norm())]
         best = max(range(len(options)), key=lambda k: sims[k])
         letter = LETTERS[best]
-        return Judgment(
+        verdict = Judgment(
             None,
             choice=letter,
             raw=f"option {letter} ({options[best]!r}) nearest the clip",
             details={"predicted": letter, "cosines": [round(x, 4) for x in sims],
                      "frames": len(frames)},
         )
+        return score_choice(verdict, item)
 
 
 @register("judge", "clip")

@@ -37,7 +37,7 @@ from eval_anything.model_args import parse_binding_args, typed_model_args
 from eval_anything.models.base import ModelAdapter
 from eval_anything.models.build import build_adapter
 from eval_anything.run.cache import ResponseCache, make_key
-from eval_anything.scoring.tifa import split_choices
+from eval_anything.scoring.tifa import score_choice, split_choices, tifa_answer
 
 JUDGE_OPTIONS = ("max_new_tokens", "attempts", "retry_temperature", "mode")
 MODES = ("generate", "likelihood")
@@ -237,7 +237,11 @@ class LLMJudge(Judge):
         if item.kind == "tifa":
             n = len(split_choices(item.metadata.get("choices"))) or 4
             letter, reason = parse_choice_letter(text, n)
-            return Judgment(None, reason=reason, choice=letter)
+            if letter is None:
+                return Judgment(None, reason=reason)
+            verdict = Judgment(None, choice=letter,
+                               details={"predicted": letter, "answer": tifa_answer(item)})
+            return score_choice(verdict, item)
         low, high = _RANGES[item.kind]
         value, reason = parse_rating(text, low, high)
         return Judgment(value, reason=reason, out_of=float(high))

@@ -15,7 +15,7 @@ from typing import Any
 from eval_anything.core.requests import LoglikelihoodRequest
 from eval_anything.judges.base import JudgeItem, Judgment
 from eval_anything.run.cache import make_key
-from eval_anything.scoring.tifa import split_choices
+from eval_anything.scoring.tifa import score_choice, split_choices, tifa_answer
 
 RATING_RANGES = {"amu": (1, 10), "text_if": (1, 10), "image_if": (0, 10), "synergy": (1, 10)}
 
@@ -52,7 +52,9 @@ def to_judgment(item: JudgeItem, options: list[str], logprobs: list[float]) -> J
                         details={**details, "expected_rating": round(expected, 4)})
     letter = options[best].strip("[]")
     if item.kind == "tifa":
-        return Judgment(None, raw=raw, choice=letter, details=details)
+        verdict = Judgment(None, raw=raw, choice=letter,
+                           details={**details, "predicted": letter, "answer": tifa_answer(item)})
+        return score_choice(verdict, item)
     value = {"A": 1.0, "B": 0.0, "C": 0.5}[letter]
     return Judgment(value, raw=raw, details={**details, "verdict": letter})
 

@@ -38,13 +38,18 @@ def split_choices(choice: Any) -> list[str]:
 
 def score_choice(judgment: Judgment, item: JudgeItem) -> Judgment:
     """The TIFA score of a judge's verdict on ``item``: its chosen option (``choice``) against
-    the item's ``answer``; a judgment without a choice stays as the judge gave it."""
+    the item's ``answer``; a judgment without a choice, or already scored, stays as it is.
+    Judges that pick an option call it, and so does the scorer, so a judge from a plugin that
+    gives only its choice is scored the same way."""
     if judgment.choice is None or judgment.value is not None:
         return judgment
-    answer = str(item.metadata.get("answer", "")).strip().upper()
-    judgment.value = tifa_score(judgment.choice, answer)
-    judgment.details = {**judgment.details, "predicted": judgment.choice, "answer": answer}
+    judgment.value = tifa_score(judgment.choice, tifa_answer(item))
     return judgment
+
+
+def tifa_answer(item: JudgeItem) -> str:
+    """The item's correct option letter."""
+    return str(item.metadata.get("answer", "")).strip().upper()
 
 
 def tifa_score(predicted: str | None, answer: str) -> float | None:
