@@ -92,7 +92,7 @@ def mc_scores(llm: Any, pretrained: str, items: int, tmp: Path) -> dict[str, Any
     import torch
 
     from eval_anything import evaluate
-    from eval_anything.core.results import read_sample_records
+    from eval_anything.core.results_files import read_sample_records
     from eval_anything.models.hf import HFModel
     from eval_anything.models.vllm import VLLMModel
 

@@ -80,7 +80,8 @@ def lm_eval_route(pretrained: str, tasks: Path, batch_size: int) -> dict[str, An
 
 
 def our_route(pretrained: str, tasks: Path, batch_size: int, out: Path) -> dict[str, Any]:
-    from eval_anything.core.results import RunSpec, read_sample_records
+    from eval_anything.core.results import RunSpec
+    from eval_anything.core.results_files import read_sample_records
     from eval_anything.integrations.lm_eval_tasks import run_lm_eval_task
     from eval_anything.models.hf import HFModel
 

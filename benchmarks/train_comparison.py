@@ -128,7 +128,7 @@ def llf_method(work: Path, cache: str, args: Any) -> dict[str, Any]:
 
 
 def outcome_row(base: Any, last: Any, seconds: float) -> dict[str, Any]:
-    from eval_anything.core.results import read_results
+    from eval_anything.core.results_files import read_results
 
     def metric(o: Any) -> dict[str, Any]:
         results = read_results(Path(o.run_dir))

@@ -16,7 +16,12 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -85,3 +90,21 @@ def database_failure(e: sqlite3.Error, path: Path | str) -> EnvironmentFailure |
     else:
         return None
     return EnvironmentFailure(f"{path}: {fix} ({e})")
+
+
+def field_errors(err: ValidationError, hints: Mapping[str, str] | None = None) -> list[str]:
+    """One ``field 'a.b': message`` per problem pydantic found. ``hints`` replaces the message
+    of an error type (``extra_forbidden``, ``missing``) with the caller's fix."""
+    out = []
+    for e in err.errors():
+        field = ".".join(str(x) for x in e["loc"]) or "(top)"
+        msg = (hints or {}).get(e["type"], e["msg"])
+        out.append(f"field '{field}': {msg}")
+    return out
+
+
+def first_field_error(err: ValidationError) -> str:
+    """The first problem, and how many more there are: for one-line messages."""
+    first = field_errors(err)[0]
+    more = err.error_count() - 1
+    return f"{first} (and {more} more)" if more else first

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from eval_anything import evaluate
-from eval_anything.core.results import read_results, read_sample_records
+from eval_anything.core.results_files import read_results, read_sample_records
 from eval_anything.media.io import audio_to_wav_bytes
 
 KW = {"visual": ["red ball"], "auditory": ["two beeps"]}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from eval_anything.core.results import read_results
+from eval_anything.core.results_files import read_results
 from eval_anything.trainers.callback import AutoScoreCallback
 from eval_anything.trainers.checkpoint_scoring import Ledger
 

@@ -507,6 +507,6 @@ def test_model_args_are_typed_by_the_adapter_signature(tmp_path: Path) -> None:
     task_dir(tmp_path, [{"id": "1", "question": "q", "answer": "2"}])
     result = CliRunner().invoke(app, run_args(tmp_path, model_args="default=2"))
     assert result.exit_code == 0, result.output
-    from eval_anything.core.results import read_results
+    from eval_anything.core.results_files import read_results
 
     assert read_results(tmp_path / "out").tasks["corpus"].metrics["exact_match"].value == 1.0

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from eval_anything.cli import app
-from eval_anything.core.results import read_results, read_sample_records, samples_path
+from eval_anything.core.results_files import read_results, read_sample_records, samples_path
 from eval_anything.errors import EXIT_ENVIRONMENT
 
 ROWS = 300

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval_anything.core.results import JudgeInfo, read_results, write_results
+from eval_anything.core.results import JudgeInfo
+from eval_anything.core.results_files import read_results, write_results
 from eval_anything.gate.verdict import GateInputError, gate
 from eval_anything.store.synthetic import (
     binary_run,

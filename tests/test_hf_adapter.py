@@ -78,7 +78,7 @@ def test_chat_template_sha_and_media_not_consumed(tiny_llama: Path, tmp_path: Pa
 def test_two_checkpoints_never_share_cached_answers(
     tiny_llama: Path, tiny_llama_b: Path, tmp_path: Path
 ) -> None:
-    from eval_anything.core.results import read_sample_records
+    from eval_anything.core.results_files import read_sample_records
     from eval_anything.run.runner import evaluate
 
     cache = tmp_path / "shared-cache.sqlite"
@@ -124,7 +124,7 @@ def test_cli_run_with_local_model_dir(tiny_llama: Path, tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from eval_anything.core.results import read_results, read_sample_records
+    from eval_anything.core.results_files import read_results, read_sample_records
 
     exe = Path(sys.executable).parent / "eval-anything"
     proc = subprocess.run(

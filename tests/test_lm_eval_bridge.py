@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from eval_anything.core.results import RunSpec, read_sample_records
+from eval_anything.core.results import RunSpec
+from eval_anything.core.results_files import read_sample_records
 from eval_anything.integrations.lm_eval_model import (
     _group_by_context,
     cut_at_stop,
@@ -274,7 +275,8 @@ def test_metric_table_names_filters_and_stderr() -> None:
 
 def test_sharded_lm_eval_task_merges_to_unsharded(env: dict[str, Path], tmp_path: Path) -> None:
     """merge recomputes lm-eval's mean metrics (and their stderr) from the merged records."""
-    from eval_anything.core.results import ModelInfo, Results, write_results
+    from eval_anything.core.results import ModelInfo, Results
+    from eval_anything.core.results_files import write_results
     from eval_anything.models.scripted import ScriptedModel
     from eval_anything.run.merge import merge_runs
 

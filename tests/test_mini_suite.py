@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from eval_anything import evaluate
-from eval_anything.core.results import read_results, read_sample_records
+from eval_anything.core.results_files import read_results, read_sample_records
 from eval_anything.media.video import probe_video
 from eval_anything.models.agent import AgentModel
 from eval_anything.models.scripted import ScriptedModel

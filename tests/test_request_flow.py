@@ -369,7 +369,8 @@ def test_sample_log_appends_reach_readers_at_once_and_a_torn_tail_is_cut(tmp_pat
     """The runner's sample log stays open between appends: each append is readable by another
     reader at once (a kill loses nothing written), the torn line a killed run left is cut
     before the first append, and an append after close opens the file again."""
-    from eval_anything.core.results import SampleRecord, iter_sample_records
+    from eval_anything.core.results import SampleRecord
+    from eval_anything.core.results_files import iter_sample_records
     from eval_anything.run.request_flow import SampleLog
 
     path = tmp_path / "samples" / "t.jsonl"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from eval_anything import evaluate, rescore
 from eval_anything.cli import app
-from eval_anything.core.results import read_results, read_sample_records
+from eval_anything.core.results_files import read_results, read_sample_records
 from eval_anything.models.agent import AgentModel
 from eval_anything.models.base import ModelAdapter
 from eval_anything.models.scripted import ScriptedModel

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from eval_anything.core.results import Results, read_results
+from eval_anything.core.results import Results
+from eval_anything.core.results_files import read_results
 
 N = 40
 

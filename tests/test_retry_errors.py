@@ -12,7 +12,7 @@ from faulty_server import FaultyServer
 from typer.testing import CliRunner
 
 from eval_anything.cli import app
-from eval_anything.core.results import read_results, read_sample_records
+from eval_anything.core.results_files import read_results, read_sample_records
 from eval_anything.errors import EXIT_ITEMS_FAILED
 from eval_anything.run.failures import FailPolicy, parse_fail_on_error
 

@@ -87,7 +87,7 @@ def _start_run(root: Path, answer: str, out: Path, delay: float) -> subprocess.P
 @pytest.mark.slow
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_runs_into_one_folder_never_mix(tmp_path: Path, attempt: int) -> None:
-    from eval_anything.core.results import read_results, read_sample_records
+    from eval_anything.core.results_files import read_results, read_sample_records
 
     _task_folder(tmp_path)
     out = tmp_path / "run"
@@ -108,7 +108,7 @@ def test_two_runs_into_one_folder_never_mix(tmp_path: Path, attempt: int) -> Non
 
 @pytest.mark.slow
 def test_resume_after_sigkill(tmp_path: Path) -> None:
-    from eval_anything.core.results import read_results, read_sample_records, samples_path
+    from eval_anything.core.results_files import read_results, read_sample_records, samples_path
 
     _task_folder(tmp_path, n=40)
     out = tmp_path / "run"
@@ -131,9 +131,9 @@ def test_resume_after_sigkill(tmp_path: Path) -> None:
 def test_torn_last_line_is_ignored_then_cut_and_nothing_else_is_skipped(tmp_path: Path) -> None:
     """A kill mid-write leaves a torn last line: reading ignores it, the next append cuts it;
     an unreadable line anywhere else is an error naming the file and line."""
-    from eval_anything.core.results import (
+    from eval_anything.core.results import SampleRecord
+    from eval_anything.core.results_files import (
         ResultsFileError,
-        SampleRecord,
         append_sample_records,
         iter_sample_records,
     )

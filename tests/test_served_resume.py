@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fake_openai_server import FakeOpenAIServer, last_user_text
 
-from eval_anything.core.results import read_results
+from eval_anything.core.results_files import read_results
 
 N = 120
 TASK = "served_resume"

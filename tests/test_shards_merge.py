@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from eval_anything import evaluate
-from eval_anything.core.results import read_results, read_sample_records
+from eval_anything.core.results_files import read_results, read_sample_records
 from eval_anything.models.scripted import ScriptedModel
 from eval_anything.run.merge import MergeError, merge_runs
 

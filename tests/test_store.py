@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from eval_anything.core.content import ImagePart, TextPart
-from eval_anything.core.results import GroupResult, read_results, write_results
+from eval_anything.core.results import GroupResult
+from eval_anything.core.results_files import read_results, write_results
 from eval_anything.stats.intervals import MetricValue
 from eval_anything.store import STORE_ENV, default_store_url, normalize_url, open_store, push
 from eval_anything.store import queries as q

@@ -38,7 +38,7 @@ def test_migrations_build_the_schema_the_code_declares(store_url: str) -> None:
 
 def test_upgrade_from_first_revision_keeps_runs(store_url: str, tmp_path: Path) -> None:
     run = binary_run(tmp_path / "r", "old-run", {"a": [1, 0, 1]})
-    from eval_anything.core.results import read_results, read_sample_records
+    from eval_anything.core.results_files import read_results, read_sample_records
 
     results = read_results(run)
     rows = build_rows(results, {"a": read_sample_records(run, "a")}, run)

@@ -23,7 +23,7 @@ from test_leaderboard_browser import (  # noqa: F401  (browser is a fixture used
 )
 
 from eval_anything import evaluate
-from eval_anything.core.results import read_results, read_sample_records
+from eval_anything.core.results_files import read_results, read_sample_records
 from eval_anything.store import open_store, push
 
 VIDEO = "document.querySelector('video')"

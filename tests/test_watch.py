@@ -183,7 +183,7 @@ def test_an_unreadable_trainer_marker_is_named(tmp_path: Path) -> None:
 def test_scored_checkpoints_carry_the_trainers_lineage(tmp_path: Path, tiny_llama: Path) -> None:
     import shutil
 
-    from eval_anything.core.results import read_results
+    from eval_anything.core.results_files import read_results
 
     root = tmp_path / "out"
     shutil.copytree(tiny_llama, root / "checkpoint-40")

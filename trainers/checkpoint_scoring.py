@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from eval_anything.core.results import RESULTS_FILE, atomic_write_text, read_results
+from eval_anything.core.results import RESULTS_FILE
+from eval_anything.core.results_files import atomic_write_text, read_results
 
 log = logging.getLogger(__name__)
 

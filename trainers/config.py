@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from eval_anything.core.requests import GenerationConfig
-from eval_anything.errors import ConfigError
+from eval_anything.errors import ConfigError, field_errors
 
 ALGORITHMS = ("sft", "rm", "dpo", "llf", "critic")
 Algorithm = Literal["sft", "rm", "dpo", "llf", "critic"]
@@ -339,17 +339,15 @@ def load_train_config(
     return cfg
 
 
+_CONFIG_HINTS = {
+    "extra_forbidden": "unknown field (check the spelling; "
+    "extra TRL arguments go under training.trl)",
+    "missing": "required field is missing (set it in the YAML or with a CLI flag)",
+}
+
+
 def explain(where: str, err: ValidationError) -> str:
-    lines = []
-    for e in err.errors():
-        field = ".".join(str(x) for x in e["loc"]) or "(top)"
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling; extra TRL arguments go under training.trl)"
-        elif e["type"] == "missing":
-            msg = "required field is missing (set it in the YAML or with a CLI flag)"
-        lines.append(f"{where}: field '{field}': {msg}")
-    return "\n".join(lines)
+    return "\n".join(f"{where}: {line}" for line in field_errors(err, _CONFIG_HINTS))
 
 
 def check_sections(cfg: TrainConfig) -> None:

@@ -127,16 +127,16 @@ def preferred_answers(pairs: list[Any]) -> list[Any]:
 
 def paired_gain(base_run: Path, last_run: Path, task: str, score: str) -> PairedGain | None:
     """Mean of (last - base) per item over the items both runs scored, with its 95% CI."""
-    from eval_anything.core.results import read_sample_records
+    from eval_anything.core.results_files import read_sample_records
     from eval_anything.stats.intervals import Z95
     from eval_anything.stats.paired import paired_difference
 
     def values(run: Path) -> dict[str, tuple[float, str | None]]:
         out = {}
         for r in read_sample_records(run, task):
-            rec = r.scores.get(score)
-            if rec is not None and rec.value is not None:
-                out[r.sample_id] = (rec.value, r.cluster)
+            value = r.score_value(score)
+            if value is not None:
+                out[r.sample_id] = (value, r.cluster)
         return out
 
     base, last = values(base_run), values(last_run)
@@ -337,7 +337,7 @@ def report_lines(report: DemoReport, settings: DemoSettings) -> list[str]:
 
 def _metric(o: ScoreOutcome, settings: DemoSettings) -> dict[str, Any]:
     """The full MetricValue (CI, n) of the demo score, read from the run's results."""
-    from eval_anything.core.results import read_results
+    from eval_anything.core.results_files import read_results
 
     try:
         tr = read_results(Path(o.run_dir)).tasks[settings.task]

@@ -34,7 +34,7 @@ from typing import Any
 
 from eval_anything.core.content import TextPart
 from eval_anything.core.requests import GenerateRequest, GenerationConfig
-from eval_anything.core.results import atomic_write_text
+from eval_anything.core.results_files import atomic_write_text
 from eval_anything.models.base import ModelAdapter
 from eval_anything.run.progress import ProgressReporter
 from eval_anything.trainers.config import (

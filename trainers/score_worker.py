@@ -14,7 +14,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from eval_anything.core.results import Lineage, atomic_write_text
+from eval_anything.core.results import Lineage
+from eval_anything.core.results_files import atomic_write_text
 from eval_anything.trainers.checkpoint_scoring import (
     ERROR_FILE,
     OUTCOME_FILE,

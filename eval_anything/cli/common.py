@@ -121,7 +121,7 @@ def unscored_notes(results: Any, run_dir: Path) -> list[str]:
 
     Why: a small local judge in the default generation mode rarely writes a verdict, so a
     re-judged run can come back with every item unscored and nothing on screen says why."""
-    from eval_anything.core.results import read_sample_records
+    from eval_anything.core.results_files import read_sample_records
     from eval_anything.run.failures import failure_reason
 
     notes: list[str] = []

@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from eval_anything.cli.common import console, user_errors
-        from eval_anything.core.results import read_results
+        from eval_anything.core.results_files import read_results
         from eval_anything.scoring.paper_table import (
             HEADERS,
             paper_reference,

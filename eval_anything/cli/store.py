@@ -18,7 +18,7 @@ def push_command(
 ) -> None:
     """Store runs on the leaderboard (idempotent: pushing a run again replaces it)."""
     from eval_anything.cli.common import user_errors
-    from eval_anything.core.results import read_results, read_sample_records
+    from eval_anything.core.results_files import read_results, read_sample_records
     from eval_anything.store import ingest, open_store
 
     with user_errors():  # an unreadable run (file and line named) or store: nothing is pushed

@@ -120,7 +120,8 @@ def watch_command(
 def _check_items(outcomes: list[Any], fail_on_error: str | None) -> None:
     """Items that failed inside scored checkpoints: summary on stderr, exit 3 past the limit
     (rerun watch with --retry-failed, or ``run`` into the checkpoint's run folder)."""
-    from eval_anything.core.results import RESULTS_FILE, read_results
+    from eval_anything.core.results import RESULTS_FILE
+    from eval_anything.core.results_files import read_results
 
     for o in outcomes:
         if o.status == "scored" and (Path(o.run_dir) / RESULTS_FILE).is_file():

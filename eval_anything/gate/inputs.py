@@ -13,13 +13,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from eval_anything.core.results import (
-    RESULTS_FILE,
-    Results,
-    SampleRecord,
-    read_results,
-    read_sample_records,
-)
+from eval_anything.core.results import RESULTS_FILE, Results, SampleRecord
+from eval_anything.core.results_files import read_results, read_sample_records
 from eval_anything.errors import UserError
 
 

@@ -204,7 +204,7 @@ def compare_task(
     cand_vals: list[float] = []
     clusters: list[str | None] = []
     for sid in common:
-        bv, cv = _value(b_by[sid], score), _value(c_by[sid], score)
+        bv, cv = b_by[sid].score_value(score), c_by[sid].score_value(score)
         if bv is None or cv is None:
             continue
         base_vals.append(bv)
@@ -248,10 +248,6 @@ def compare_task(
         comp.p_value = boot.p_below(-margin)
     return comp
 
-
-def _value(record: SampleRecord, score: str) -> float | None:
-    rec = record.scores.get(score)
-    return None if rec is None else rec.value
 
 
 def _tasks_to_compare(

@@ -29,14 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from eval_anything.core.content import TextPart
-from eval_anything.core.results import (
-    RunSpec,
-    SampleRecord,
-    ScoreRecord,
-    TaskResult,
-    samples_path,
-    write_sample_records,
-)
+from eval_anything.core.results import RunSpec, SampleRecord, ScoreRecord, TaskResult
+from eval_anything.core.results_files import samples_path, write_sample_records
 from eval_anything.errors import UserError
 from eval_anything.models.base import ModelAdapter
 from eval_anything.spec.catalog import LM_EVAL_PREFIX
@@ -101,7 +95,7 @@ def run_lm_eval_task(
         task_version=str(res.get("versions", {}).get(lm_name, "lm-eval")),
         task_fingerprint=fp,
         n=len(records),
-        n_unscored={s: sum(1 for r in records if _value(r, s) is None) for s in scores},
+        n_unscored={s: sum(1 for r in records if r.score_value(s) is None) for s in scores},
         metrics=metrics,
         input_modalities=["text"],
         output_modalities=["text"],
@@ -178,10 +172,6 @@ def _hint(e: BaseException) -> str:
                 "reached: download it once with network access, or unset HF_DATASETS_OFFLINE)")
     return " (check the task's YAML and its dataset; a local task's folder: --lm-eval-include-path)"
 
-
-def _value(record: SampleRecord, score: str) -> float | None:
-    rec = record.scores.get(score)
-    return None if rec is None else rec.value
 
 
 def load_lm_eval_task(name: str, include_paths: list[str]) -> tuple[Any, dict[str, Any]]:

@@ -239,9 +239,9 @@ class LLMJudge(Judge):
             letter, reason = parse_choice_letter(text, n)
             if letter is None:
                 return Judgment(None, reason=reason)
-            verdict = Judgment(None, choice=letter,
-                               details={"predicted": letter, "answer": tifa_answer(item)})
-            return score_choice(verdict, item)
+            judged = Judgment(None, choice=letter,
+                              details={"predicted": letter, "answer": tifa_answer(item)})
+            return score_choice(judged, item)
         low, high = _RANGES[item.kind]
         value, reason = parse_rating(text, low, high)
         return Judgment(value, reason=reason, out_of=float(high))

@@ -28,8 +28,10 @@ from eval_anything.core.results import (
     Results,
     SampleRecord,
     TaskResult,
-    atomic_write_text,
     choose_primary_metric,
+)
+from eval_anything.core.results_files import (
+    atomic_write_text,
     read_results,
     read_sample_records,
     samples_path,

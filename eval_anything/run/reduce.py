@@ -34,19 +34,15 @@ def task_metrics(
         score = ref.score or (names[0] if names else "")
         inp = MetricInput(
             score=score,
-            values=[_value(r, score) for r in records],
+            values=[r.score_value(score) for r in records],
             clusters=[r.cluster for r in records],
             metadata=[r.metadata for r in records],
         )
         fn = registry.metric(ref.name, where=f"{spec.file}: field 'metrics'")
         metrics.update(fn(inp, **ref.args))
-    unscored = {n: sum(1 for r in records if _value(r, n) is None) for n in names}
+    unscored = {n: sum(1 for r in records if r.score_value(n) is None) for n in names}
     return metrics, unscored
 
-
-def _value(r: SampleRecord, score: str) -> float | None:
-    rec = r.scores.get(score)
-    return None if rec is None else rec.value
 
 
 def group_metrics(

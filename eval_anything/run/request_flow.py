@@ -289,7 +289,7 @@ class SampleLog:
         self.file: TextIO | None = None
 
     def append(self, records: list[Any]) -> None:
-        from eval_anything.core.results import open_sample_log, write_sample_lines
+        from eval_anything.core.results_files import open_sample_log, write_sample_lines
 
         if self.file is None:
             self.file = open_sample_log(self.path)

@@ -24,11 +24,8 @@ from typing import Any
 
 from eval_anything.core.outputs import ModelOutput
 from eval_anything.core.requests import RequestFlow
-from eval_anything.core.results import (
-    MEDIA_DIR,
-    Results,
-    SampleRecord,
-    TaskResult,
+from eval_anything.core.results import MEDIA_DIR, Results, SampleRecord, TaskResult
+from eval_anything.core.results_files import (
     atomic_write_text,
     read_results,
     read_sample_records,

@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from eval_anything.core.results import Lineage, RunSpec, atomic_write_text
+from eval_anything.core.results import Lineage, RunSpec
+from eval_anything.core.results_files import atomic_write_text
 from eval_anything.errors import UserError
 
 RUN_FILE = "run.json"

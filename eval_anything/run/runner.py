@@ -24,10 +24,8 @@ from eval_anything.core.results import (
     RunSpec,
     TaskResult,
     choose_primary_metric,
-    read_sample_records,
-    samples_path,
-    write_results,
 )
+from eval_anything.core.results_files import read_sample_records, samples_path, write_results
 from eval_anything.core.sample import Sample
 from eval_anything.errors import ConfigError
 from eval_anything.judges.base import Judge, build_judge

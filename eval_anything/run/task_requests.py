@@ -9,7 +9,8 @@ from typing import Any, NamedTuple
 from eval_anything.core.content import TextPart
 from eval_anything.core.outputs import LoglikelihoodOutput, ModelOutput
 from eval_anything.core.requests import GenerateRequest, LoglikelihoodRequest, Message
-from eval_anything.core.results import MEDIA_DIR, SampleRecord, ScoreRecord, append_sample_records
+from eval_anything.core.results import MEDIA_DIR, SampleRecord, ScoreRecord
+from eval_anything.core.results_files import append_sample_records
 from eval_anything.core.sample import Sample
 from eval_anything.models.base import ModelAdapter
 from eval_anything.run.cache import ResponseCache, make_key

@@ -21,7 +21,7 @@ from eval_anything import registry
 from eval_anything.core.content import TextPart
 from eval_anything.core.requests import GenerationConfig
 from eval_anything.core.sample import Sample
-from eval_anything.errors import UserError
+from eval_anything.errors import UserError, field_errors
 
 
 class TaskSpecError(UserError):
@@ -189,15 +189,13 @@ def load_spec_file(path: Path) -> TaskSpec | GroupSpec:
     return spec
 
 
+_SPEC_HINTS = {
+    "extra_forbidden": "unknown field (check the spelling; see tasks/README.md for the fields)"
+}
+
+
 def _explain(path: Path, err: ValidationError) -> str:
-    lines = []
-    for e in err.errors():
-        field = ".".join(str(x) for x in e["loc"]) or "(top)"
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling; see tasks/README.md for the fields)"
-        lines.append(f"{path}: field '{field}': {msg}")
-    return "\n".join(lines)
+    return "\n".join(f"{path}: {line}" for line in field_errors(err, _SPEC_HINTS))
 
 
 def _check_components(path: Path, spec: TaskSpec) -> None:

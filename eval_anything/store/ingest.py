@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection
 
-from eval_anything.core.results import Results, SampleRecord, read_results, read_sample_records
+from eval_anything.core.results import Results, SampleRecord
+from eval_anything.core.results_files import read_results, read_sample_records
 from eval_anything.errors import UserError
 from eval_anything.store import schema as s
 from eval_anything.store.engine import Store, open_store

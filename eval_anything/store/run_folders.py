@@ -14,7 +14,8 @@ import glob
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval_anything.core.results import RESULTS_FILE, SAMPLES_DIR, Results, read_results
+from eval_anything.core.results import RESULTS_FILE, SAMPLES_DIR, Results
+from eval_anything.core.results_files import read_results
 from eval_anything.errors import EnvironmentFailure, UserError
 from eval_anything.store.engine import Store
 from eval_anything.store.ingest import push

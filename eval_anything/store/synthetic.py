@@ -24,10 +24,8 @@ from eval_anything.core.results import (
     SampleRecord,
     ScoreRecord,
     TaskResult,
-    samples_path,
-    write_results,
-    write_sample_records,
 )
+from eval_anything.core.results_files import samples_path, write_results, write_sample_records
 from eval_anything.stats.intervals import mean_with_ci
 
 

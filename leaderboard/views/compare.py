@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from eval_anything.core.content import text_of
-from eval_anything.core.results import primary_score_name
+from eval_anything.core.results import SampleRecord, primary_score_name
 from eval_anything.gate.inputs import RunSource
 from eval_anything.gate.verdict import GateInputError
 from eval_anything.leaderboard import data
@@ -34,19 +34,16 @@ def disagreements(a: RunSource, b: RunSource, task: str) -> pd.DataFrame:
         rb = b_by.get(ra.sample_id)
         if rb is None or score is None:
             continue
-        va = ra.scores.get(score)
-        vb = rb.scores.get(score)
-        va_v = None if va is None else va.value
-        vb_v = None if vb is None else vb.value
+        va_v, vb_v = ra.score_value(score), rb.score_value(score)
         if va_v != vb_v:
             rows.append({"sample_id": ra.sample_id, "A": va_v, "B": vb_v,
                          "output A": text_of(ra.output), "output B": text_of(rb.output)})
     return pd.DataFrame(rows, columns=["sample_id", "A", "B", "output A", "output B"])
 
 
-def _value(record: object, score: str | None) -> str:
-    rec = record.scores.get(score) if score else None  # type: ignore[attr-defined]
-    return "unscored" if rec is None or rec.value is None else f"{score}={rec.value:g}"
+def _value(record: SampleRecord, score: str | None) -> str:
+    value = record.score_value(score) if score else None
+    return "unscored" if value is None else f"{score}={value:g}"
 
 
 def render(url: str) -> None:

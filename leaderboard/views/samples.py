@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from eval_anything.core.results import primary_score_name
+from eval_anything.core.results import SampleRecord, primary_score_name
 from eval_anything.leaderboard import data
 from eval_anything.leaderboard.render import md_escape, show_parts, show_scores, show_text
 
@@ -12,9 +12,8 @@ PAGE_SIZE = 10
 FILTERS = ["all", "unscored", "below max score", "text contains"]
 
 
-def _primary_value(record: object, score: str | None) -> float | None:
-    rec = record.scores.get(score) if score else None  # type: ignore[attr-defined]
-    return None if rec is None else rec.value
+def _primary_value(record: SampleRecord, score: str | None) -> float | None:
+    return record.score_value(score) if score else None
 
 
 def _from_link(key: str, param: str, allowed: list[str]) -> None:
