@@ -124,3 +124,15 @@ def test_each_llf_stage_shows_a_progress_bar(
     # a resumed stage starts its bar at the rows already done; progress=False prints nothing
     train_llf(cfg, until="pairs", progress=False)
     assert "llf sample" not in capsys.readouterr().err
+
+
+def test_stage_file_ignores_only_a_torn_last_line(tmp_path: Path) -> None:
+    from eval_anything.trainers.llf_files import StageFile
+
+    path = tmp_path / "responses.jsonl"
+    path.write_text('{"id": "a", "text": "x"}\n{"id": "b", "te', encoding="utf-8")
+    assert set(StageFile(path).rows) == {"a"}  # the torn row is redone, not an error
+
+    path.write_text('{"id": "a"}\nnot json\n{"id": "c"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"responses\.jsonl:2: not a row"):
+        StageFile(path)

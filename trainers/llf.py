@@ -23,10 +23,8 @@ template or a binding after a stage ran is refused with the file to delete.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,18 +40,11 @@ from eval_anything.trainers.config import (
     RoleBinding,
     TrainConfig,
 )
+from eval_anything.trainers.llf_files import FILES, Prompt, StageFile, load_prompts, render, sha
 
 log = logging.getLogger(__name__)
 
 STAGES = ("sample", "critique", "refine", "pairs", "dpo")
-FILES = {
-    "sample": "responses.jsonl", "critique": "critiques.jsonl",
-    "refine": "refinements.jsonl", "pairs": "pairs.jsonl",
-}
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass
@@ -63,84 +54,6 @@ class LLFOutcome:
     skipped: dict[str, str] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     train: Any = None
-
-
-class StageFile:
-    """A JSONL file of rows keyed by ``id``; appended and fsynced batch by batch."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.rows: dict[str, dict[str, Any]] = {}
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn last line from a kill
-                self.rows[str(row["id"])] = row
-
-    def append(self, rows: list[dict[str, Any]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as f:
-            if f.tell() > 0:
-                with self.path.open("rb") as tail:
-                    tail.seek(-1, os.SEEK_END)
-                    if tail.read(1) != b"\n":
-                        f.write("\n")
-            f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-            f.flush()
-            os.fsync(f.fileno())
-        for r in rows:
-            self.rows[str(r["id"])] = r
-
-
-@dataclass
-class Prompt:
-    """One LLF prompt with its media; ``key`` hashes both, so a changed image redoes its rows."""
-
-    id: str
-    text: str
-    media: list[Any] = field(default_factory=list)  # MediaRef
-    source: str = ""
-
-    @property
-    def parts(self) -> list[Any]:
-        return [m.part for m in self.media]
-
-    def key(self, text: str) -> str:
-        return sha(text + "".join(m.part.content_hash() for m in self.media))
-
-
-def load_prompts(cfg: TrainConfig) -> list[Prompt]:
-    """Prompts from ``data.train``: rows with ``prompt`` or ``question`` (optional ``id``) and
-    their media, or Sample rows."""
-    from eval_anything.trainers.data import _sample_completion, data_root, read_rows
-    from eval_anything.trainers.layouts import row_media
-
-    assert cfg.data is not None
-    where, root = cfg.data.train, data_root(cfg.data)
-    out = []
-    for i, row in enumerate(read_rows(where, cfg.data.limit)):
-        src = f"{where}: row {i}"
-        text = row.get("prompt", row.get("question"))
-        if isinstance(text, str):
-            out.append(Prompt(str(row.get("id", i)), text, row_media(row, where, i, root), src))
-        elif "input" in row:
-            c = _sample_completion({**row, "target": row.get("target", "")}, where, i, root)
-            out.append(Prompt(str(row.get("id", i)), c.prompt, c.media, src))
-        else:
-            raise ConfigError(
-                f"{where}: row {i}: field 'prompt' (or 'question') is missing (LLF needs prompts)"
-            )
-    if len({p.id for p in out}) != len(out):
-        raise ConfigError(f"{where}: prompt ids are not unique")
-    return out
-
-
-def render(template: str, **values: str) -> str:
-    from jinja2.sandbox import SandboxedEnvironment
-
-    return SandboxedEnvironment(autoescape=False).from_string(template).render(**values).strip()
 
 
 class LLFPipeline:
