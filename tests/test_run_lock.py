@@ -155,7 +155,7 @@ def test_torn_last_line_is_ignored_then_cut_and_nothing_else_is_skipped(tmp_path
 
 
 def test_last_line_found_across_chunks(tmp_path: Path) -> None:
-    from eval_anything.core.results import _last_line
+    from eval_anything.core.results_files import _last_line
 
     f = tmp_path / "log"
     f.write_bytes(b'{"a": 1}\n{"b": 2}\n{"torn": "abcdefghijklmnop')
