@@ -213,13 +213,18 @@ class OpenAIModel(ModelAdapter):
         session = self._session()
         flight = Flight(session)
         step = self.max_concurrency
-        for lo in range(0, len(requests), step):
-            flight.add(
-                [
-                    self._one(session, i, self._prepare(r, key), headers, key, deliver)
-                    for i, r in enumerate(requests[lo : lo + step], start=lo)
-                ]
-            )
+        try:
+            for lo in range(0, len(requests), step):
+                group = requests[lo : lo + step]
+                flight.add(
+                    [
+                        self._one(session, i, self._prepare(r, key), headers, key, deliver)
+                        for i, r in enumerate(group, start=lo)
+                    ]
+                )
+        except BaseException:  # interrupted while building: nothing may stay in flight unowned
+            flight.cancel()
+            raise
         return flight
 
     def _prepare(

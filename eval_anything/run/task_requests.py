@@ -203,7 +203,10 @@ class Submission:
         self.pending = len(samples) - len(self.ready)
 
     def start(self, deliver: Callable[[int, ModelOutput], None]) -> Any:
-        """Send the requests; returns the model's handle, whose ``cancel()`` stops them."""
+        """Send the requests; returns the model's handle, whose ``cancel()`` stops them (None
+        when the cache answered everything: no request, no connection)."""
+        if not self.waiting:
+            return None
         reqs = [self.reqs[ix[0]] for ix in self.waiting]
         return self.treq.adapter.start_generate(reqs, deliver)  # type: ignore[attr-defined]
 
