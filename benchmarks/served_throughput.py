@@ -5,8 +5,9 @@
 
 A local OpenAI-compatible server (``tests/fake_openai_server.py`` in a process of its own, one
 asyncio event loop) answers every request ``--latency`` seconds after it arrived, whatever the
-load, so the limits are the client's and the machine's. For each concurrency C, with and without a judge (the same
-server, bound with ``--judge judge=openai:...,max_concurrency=C``), three things are timed:
+load, so the limits are the client's and the machine's. For each concurrency C, with and
+without a judge (the same server, bound with ``--judge judge=openai:...,max_concurrency=C``),
+three things are timed:
 
 - ours: ``eval-anything run --model openai --model-args ...,max_concurrency=C`` on a task of
   ``--requests`` generated items, default ``--batch-size``, no cache (the whole command: wall);

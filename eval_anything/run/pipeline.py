@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from eval_anything.core.requests import RequestFlow
-
-if TYPE_CHECKING:
-    from eval_anything.run.request_flow import Stages
 
 S = TypeVar("S")
 A = TypeVar("A")
@@ -31,6 +30,26 @@ _ANSWERS = 1  # answered samples, from an answer thread
 _RECORDS = 2  # (records, samples they cover), from a judging thread
 _ERROR = 3  # an exception from any stage
 _STOP = object()
+
+
+@dataclass
+class Stages(Generic[S, A, R]):
+    """The work of one task. ``answer`` returns one answer per sample, in order; ``score`` one
+    record per answer; ``write`` appends records (always called from the caller's thread)."""
+
+    answer: Callable[[list[S]], list[A]]
+    score: Callable[[list[A]], list[R]]
+    write: Callable[[list[R]], None]
+    # a model that streams (a served one): all samples sent at once, answers handed back as
+    # they arrive (``TaskRequests.submit``); used instead of ``answer`` by a concurrent flow
+    submit: Callable[[list[S]], Any] | None = None
+
+
+def units(items: list[S], flow: RequestFlow) -> list[list[S]]:
+    """``items`` cut into the calls ``flow`` asks for."""
+    size = len(items) if flow.size is None else flow.size
+    size = max(size, 1)
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def checked(answers: list[Any], unit: list[Any]) -> list[Any]:
@@ -67,8 +86,6 @@ class Pipeline(Generic[S, A, R]):
             )
 
     def run(self, samples: list[S]) -> None:
-        from eval_anything.run.request_flow import units
-
         if self.local_scorer is not None:
             self.local_scorer.start()
         try:

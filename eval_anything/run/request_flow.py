@@ -25,29 +25,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from eval_anything.core.requests import RequestFlow
-from eval_anything.run.pipeline import Pipeline, checked
+from eval_anything.run.pipeline import Pipeline, Stages, checked, units
+
+__all__ = ["SampleLog", "Stages", "run_flow", "run_task_flow", "scoring_flow", "units"]
 
 S = TypeVar("S")  # a sample
 A = TypeVar("A")  # an answered sample
 R = TypeVar("R")  # a record of the sample log
-
-
-@dataclass
-class Stages(Generic[S, A, R]):
-    """The work of one task. ``answer`` returns one answer per sample, in order; ``score`` one
-    record per answer; ``write`` appends records (always called from the caller's thread)."""
-
-    answer: Callable[[list[S]], list[A]]
-    score: Callable[[list[A]], list[R]]
-    write: Callable[[list[R]], None]
-    # a model that streams (a served one): all samples sent at once, answers handed back as
-    # they arrive (``TaskRequests.submit``); used instead of ``answer`` by a concurrent flow
-    submit: Callable[[list[S]], Any] | None = None
 
 
 def scoring_flow(judge_flows: Sequence[RequestFlow], batch_size: int) -> RequestFlow | None:
@@ -62,13 +50,6 @@ def scoring_flow(judge_flows: Sequence[RequestFlow], batch_size: int) -> Request
     if all(f.is_concurrent for f in judge_flows):
         return RequestFlow.concurrent(max(f.in_flight for f in judge_flows))
     return RequestFlow.batches(batch_size)
-
-
-def units(items: list[S], flow: RequestFlow) -> list[list[S]]:
-    """``items`` cut into the calls ``flow`` asks for."""
-    size = len(items) if flow.size is None else flow.size
-    size = max(size, 1)
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def run_flow(
