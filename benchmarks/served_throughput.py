@@ -3,10 +3,11 @@
     python benchmarks/served_throughput.py [--requests 500] [--concurrency 8 64 256]
         [--latency 0.2] [--repeats 3] [--json served_throughput.json]
 
-A local OpenAI-compatible server (``tests/fake_openai_server.py`` in a process of its own)
-answers every request exactly ``--latency`` seconds after it arrived, whatever the load, so the
-only limits are the client's. For each concurrency C, with and without a judge (the same
-server, bound with ``--judge judge=openai:...,max_concurrency=C``), three things are timed:
+A local OpenAI-compatible server (``tests/fake_openai_server.py`` in a process of its own, one
+asyncio event loop) answers every request ``--latency`` seconds after it arrived, whatever the
+load, so the limits are the client's and the machine's. For each concurrency C, with and
+without a judge (the same server, bound with ``--judge judge=openai:...,max_concurrency=C``),
+three things are timed:
 
 - ours: ``eval-anything run --model openai --model-args ...,max_concurrency=C`` on a task of
   ``--requests`` generated items, default ``--batch-size``, no cache (the whole command: wall);

@@ -10,7 +10,8 @@ with that prompt consumes the next step, and once the plan is used up the prompt
 Fixed-latency mode (``latency=0.2``): every reply leaves the server 0.2 s after its request
 arrived, however many are in flight, like a server whose capacity is never the limit; the
 throughput benchmark measures clients against it. Run standalone (a process of its own, so it
-shares no interpreter lock with the client measured):
+shares no interpreter lock with the client measured; an asyncio server, cheap enough per
+request that hundreds in flight do not delay it):
 
     python tests/fake_openai_server.py --latency 0.2 --answer "Rating: [[7]]"
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
 import sys
 import threading
 import time
@@ -165,24 +167,30 @@ class FakeOpenAIServer:
 
     def completion(self, body: dict[str, Any], prompt: str) -> dict[str, Any]:
         answer = self.answers.get(prompt, self.default_answer or f"echo: {prompt}")
-        return {
-            "id": f"chatcmpl-{len(self.received)}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body.get("model", ""),
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": answer},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": words_in(body),
-                "completion_tokens": len(answer.split()),
-                "total_tokens": words_in(body) + len(answer.split()),
-            },
-        }
+        return completion_body(body, answer, len(self.received))
+
+
+def completion_body(body: dict[str, Any], answer: str, n: int) -> dict[str, Any]:
+    """A chat completion answering ``answer`` to the request ``body`` (the ``n``-th)."""
+    words = words_in(body)
+    return {
+        "id": f"chatcmpl-{n}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", ""),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": words,
+            "completion_tokens": len(answer.split()),
+            "total_tokens": words + len(answer.split()),
+        },
+    }
 
 
 class _Server(ThreadingHTTPServer):
@@ -233,25 +241,59 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up (a timeout test): nothing to answer
 
 
+async def serve_fixed_latency(latency: float, answer: str | None, port: int = 0) -> None:
+    """The standalone server: one asyncio event loop (aiohttp's HTTP server), each reply
+    leaving ``latency`` seconds after its request arrived, until SIGTERM or SIGINT.
+
+    Not the threaded :class:`FakeOpenAIServer`: with a thread per connection, 256 requests in
+    flight on two cores made its own first replies arrive 0.5 s after their requests instead
+    of 0.2 s, so the benchmark measured the server. Requests are not recorded (a long benchmark
+    would keep every body)."""
+    import asyncio
+
+    from aiohttp import web
+
+    loop = asyncio.get_running_loop()
+    count = 0
+
+    async def chat(request: web.Request) -> web.Response:
+        nonlocal count
+        arrived = loop.time()
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": {"message": "body is not JSON"}}, status=400)
+        count += 1
+        prompt = last_user_text(body)
+        reply = completion_body(body, answer or f"echo: {prompt}", count)
+        await asyncio.sleep(max(0.0, arrived + latency - loop.time()))
+        return web.json_response(reply)
+
+    app = web.Application()
+    app.router.add_post(CHAT_PATH, chat)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = socket.create_server(("127.0.0.1", port))  # port 0: a free one, known before serving
+    # a long accept queue: hundreds of connections open at once (see _Server)
+    await web.SockSite(runner, sock, backlog=1024).start()
+    print(f"BASE_URL http://127.0.0.1:{sock.getsockname()[1]}/v1", flush=True)
+    done = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, done.set)
+    await done.wait()
+    await runner.cleanup()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve in the foreground (see the module doc) until SIGTERM or Ctrl-C."""
+    import asyncio
+
     ap = argparse.ArgumentParser(description="A fixed-latency OpenAI-compatible chat server.")
     ap.add_argument("--latency", type=float, default=0.2, help="seconds per reply")
     ap.add_argument("--answer", default=None, help="answer to every prompt (default: echo)")
     ap.add_argument("--port", type=int, default=0, help="0: a free port")
     args = ap.parse_args(argv)
-    srv = FakeOpenAIServer(latency=args.latency, default_answer=args.answer)
-    srv.port = args.port
-    srv.start()
-    print(f"BASE_URL {srv.base_url}", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    try:
-        while not done.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    srv.stop()
+    asyncio.run(serve_fixed_latency(args.latency, args.answer, args.port))
     sys.exit(0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -85,19 +86,10 @@ class TaskRequests:
         reqs, _, outputs = self._respond(samples)
         return reqs, outputs
 
-    def _respond(
-        self, samples: list[Sample]
-    ) -> tuple[list[Any], list[str], list[ModelOutput]]:
+    def _respond(self, samples: list[Sample]) -> tuple[list[Any], list[str], list[ModelOutput]]:
         """Requests, their content hashes (the cache key's, kept so that the records do not
         hash each request again) and outputs, in sample order."""
-        reqs = [self.request(s) for s in samples]
-        ns = "loglikelihood" if self.spec.request == "multiple_choice" else "generate"
-        hashes = [r.content_hash() for r in reqs]
-        keys = [make_key(ns, self.identity, h) for h in hashes]
-        outputs: list[ModelOutput | None] = []
-        for k in keys:
-            hit = self.cache.get(k)
-            outputs.append(None if hit is None else ModelOutput.model_validate_json(hit))
+        reqs, hashes, keys, outputs = self.plan(samples)
         # identical requests in a batch (same key) are answered once
         first: dict[str, int] = {}
         for i, o in enumerate(outputs):
@@ -107,10 +99,7 @@ class TaskRequests:
         if miss:
             fresh = self._call([reqs[i] for i in miss], [samples[i] for i in miss])
             by_key = {keys[i]: out for i, out in zip(miss, fresh, strict=True)}
-            rows = [
-                (k, ns, out.model_dump_json()) for k, out in by_key.items() if out.error is None
-            ]  # failures are retried on the next run, never cached
-            self.cache.put_many(rows)
+            self.store(list(by_key), list(by_key.values()))
             outputs = [by_key[keys[i]] if o is None else o for i, o in enumerate(outputs)]
         final = [
             self._materialize(o, s.id)
@@ -118,6 +107,43 @@ class TaskRequests:
             if o is not None
         ]
         return reqs, hashes, final
+
+    @property
+    def namespace(self) -> str:
+        return "loglikelihood" if self.spec.request == "multiple_choice" else "generate"
+
+    def plan(
+        self, samples: list[Sample]
+    ) -> tuple[list[Any], list[str], list[str], list[ModelOutput | None]]:
+        """Requests, their content hashes, cache keys and cached outputs (None: not cached)."""
+        reqs = [self.request(s) for s in samples]
+        hashes = [r.content_hash() for r in reqs]
+        keys = [make_key(self.namespace, self.identity, h) for h in hashes]
+        outputs: list[ModelOutput | None] = []
+        for k in keys:
+            hit = self.cache.get(k)
+            outputs.append(None if hit is None else ModelOutput.model_validate_json(hit))
+        return reqs, hashes, keys, outputs
+
+    def store(self, keys: list[str], outputs: list[ModelOutput]) -> None:
+        """Cache fresh outputs; failures are retried on the next run, never cached."""
+        if self.cache.path is None:
+            return  # no cache: not even the JSON of each output is worth making
+        rows = [
+            (k, self.namespace, o.model_dump_json())
+            for k, o in zip(keys, outputs, strict=True)
+            if o.error is None
+        ]
+        self.cache.put_many(rows)
+
+    @property
+    def streams(self) -> bool:
+        """The model can send a task's requests at once and hand each answer back as it
+        arrives (``start_generate``, a served model): see :class:`Submission`."""
+        return self.spec.request != "multiple_choice" and hasattr(self.adapter, "start_generate")
+
+    def submit(self, samples: list[Sample]) -> Submission:
+        return Submission(self, samples)
 
     def answer(self, samples: list[Sample]) -> list[Answer]:
         """``respond`` as one (sample, request, output) per sample, the unit the request flow
@@ -149,6 +175,52 @@ class TaskRequests:
                 p = p.model_copy(update={"data": None, "path": rel.as_posix()})
             parts.append(p)
         return out.model_copy(update={"parts": parts})
+
+
+class Submission:
+    """``samples`` of a task sent to a streaming model all at once (``TaskRequests.streams``).
+
+    Planning (rendering, hashing, cache look-ups) happens here, in the caller's thread;
+    ``ready`` holds the answers the cache already had. :meth:`start` sends one request per
+    distinct uncached prompt and the model calls ``deliver(index, output)`` on its own thread as
+    each completes; :meth:`finish`, called back in the caller's thread with what has arrived,
+    caches those outputs and returns their answers (one per sample that asked that prompt).
+    ``pending`` counts the answers still to come."""
+
+    def __init__(self, treq: TaskRequests, samples: list[Sample]) -> None:
+        self.treq, self.samples = treq, samples
+        self.reqs, self.hashes, keys, outputs = treq.plan(samples)
+        self.ready = [
+            Answer(s, r, treq._materialize(o, s.id), h)
+            for s, r, h, o in zip(samples, self.reqs, self.hashes, outputs, strict=True)
+            if o is not None
+        ]
+        waiting: dict[str, list[int]] = {}
+        for i, o in enumerate(outputs):
+            if o is None:
+                waiting.setdefault(keys[i], []).append(i)
+        self.keys = list(waiting)  # one request per distinct key
+        self.waiting = list(waiting.values())
+        self.pending = len(samples) - len(self.ready)
+
+    def start(self, deliver: Callable[[int, ModelOutput], None]) -> Any:
+        """Send the requests; returns the model's handle, whose ``cancel()`` stops them (None
+        when the cache answered everything: no request, no connection)."""
+        if not self.waiting:
+            return None
+        reqs = [self.reqs[ix[0]] for ix in self.waiting]
+        return self.treq.adapter.start_generate(reqs, deliver)  # type: ignore[attr-defined]
+
+    def finish(self, done: list[tuple[int, ModelOutput]]) -> list[Answer]:
+        self.treq.store([self.keys[j] for j, _ in done], [o for _, o in done])
+        answers = []
+        for j, out in done:
+            for i in self.waiting[j]:
+                s = self.samples[i]
+                out_i = self.treq._materialize(out, s.id)
+                answers.append(Answer(s, self.reqs[i], out_i, self.hashes[i]))
+        self.pending -= len(answers)
+        return answers
 
 
 def _safe(name: str) -> str:
