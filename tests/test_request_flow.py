@@ -18,7 +18,8 @@ from fake_openai_server import FakeOpenAIServer
 from eval_anything.core.requests import RequestFlow
 from eval_anything.judges.llm import openai_judge
 from eval_anything.models.openai import OpenAIModel
-from eval_anything.run.request_flow import Stages, run_flow, scoring_flow, units
+from eval_anything.run.pipeline import Stages, units
+from eval_anything.run.request_flow import run_flow, scoring_flow
 from eval_anything.run.runner import evaluate
 
 WAIT = 20.0  # seconds before a stage that waits for another gives up (a failure, not a timing)

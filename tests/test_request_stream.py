@@ -15,7 +15,8 @@ import pytest
 from fake_openai_server import FakeOpenAIServer
 
 from eval_anything.core.requests import RequestFlow
-from eval_anything.run.request_flow import Stages, run_flow
+from eval_anything.run.pipeline import Stages
+from eval_anything.run.request_flow import run_flow
 from eval_anything.run.runner import evaluate
 
 WAIT = 20.0

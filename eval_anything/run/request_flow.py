@@ -31,8 +31,6 @@ from typing import Any, TextIO, TypeVar
 from eval_anything.core.requests import RequestFlow
 from eval_anything.run.pipeline import Pipeline, Stages, checked, units
 
-__all__ = ["SampleLog", "Stages", "run_flow", "run_task_flow", "scoring_flow", "units"]
-
 S = TypeVar("S")  # a sample
 A = TypeVar("A")  # an answered sample
 R = TypeVar("R")  # a record of the sample log

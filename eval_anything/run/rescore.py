@@ -36,9 +36,10 @@ from eval_anything.core.results_files import (
 from eval_anything.errors import ConfigError, UserError
 from eval_anything.run.cache import ResponseCache, cache_file
 from eval_anything.run.folder_lock import LOCK_FILE, FolderLock
+from eval_anything.run.pipeline import Stages
 from eval_anything.run.progress import ProgressReporter
 from eval_anything.run.reduce import reduce_groups
-from eval_anything.run.request_flow import Stages, run_flow, scoring_flow
+from eval_anything.run.request_flow import run_flow, scoring_flow
 from eval_anything.run.run_dir import RUN_FILE, copy_files, prepare_run_dir
 from eval_anything.scoring.base import ScoreContext
 from eval_anything.spec.catalog import LM_EVAL_PREFIX, Catalog, load_catalog
