@@ -202,13 +202,17 @@ class LLMJudge(Judge):
         results: list[Judgment | None] = [None] * len(items)
         raws: list[list[str]] = [[] for _ in items]
         pending = list(range(len(items)))
-        first_hash = [self.request(it, 0, swap).content_hash() for it in items]
+        first = [self.request(it, 0, swap) for it in items]  # built and hashed once
+        first_hash = [r.content_hash() for r in first]
         last_reason: dict[int, str] = {}
         for attempt in range(self.attempts):
             if not pending:
                 break
-            reqs = [self.request(items[i], attempt, swap) for i in pending]
-            texts = self._generate(reqs)
+            if attempt == 0:
+                texts = self._generate(first, first_hash)
+            else:
+                reqs = [self.request(items[i], attempt, swap) for i in pending]
+                texts = self._generate(reqs, [r.content_hash() for r in reqs])
             still = []
             for i, (text, error) in zip(pending, texts, strict=True):
                 raws[i].append(text if error is None else f"<error: {error}>")
@@ -246,10 +250,13 @@ class LLMJudge(Judge):
         value, reason = parse_rating(text, low, high)
         return Judgment(value, reason=reason, out_of=float(high))
 
-    def _generate(self, reqs: list[GenerateRequest]) -> list[tuple[str, str | None]]:
-        """Answers through the judgment cache; failed calls are not cached."""
+    def _generate(
+        self, reqs: list[GenerateRequest], hashes: list[str]
+    ) -> list[tuple[str, str | None]]:
+        """Answers through the judgment cache (``hashes``: each request's content hash); failed
+        calls are not cached."""
         ident = self.adapter.identity_hash()
-        keys = [make_key("judgment", ident, r.content_hash()) for r in reqs]
+        keys = [make_key("judgment", ident, h) for h in hashes]
         got: list[tuple[str, str | None] | None] = []
         for k in keys:
             hit = self.cache.get(k) if self.cache is not None else None
