@@ -288,7 +288,7 @@ class OpenAIModel(ModelAdapter):
             return self._live
 
     def close(self) -> None:
-        """Close the HTTP client and stop the loop thread; a later call starts them again."""
+        """Close the HTTP client (the shared loop thread stays); a later call opens a new one."""
         with self._session_lock:
             live, self._live = self._live, None
         if live is not None and live.pid == os.getpid():

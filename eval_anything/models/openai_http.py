@@ -33,17 +33,40 @@ class RequestFailed(Exception):
     """One request failed for good; the message becomes ``ModelOutput.error``."""
 
 
-class Session:
-    """An event loop on a daemon thread, with the adapter's HTTP client and its concurrency
-    gate: created once per adapter (and process) and shared by every calling thread."""
+class _LoopThread:
+    """One event loop on a daemon thread for every served adapter of the process: a served
+    model and its served judge share it, so their requests interleave on one loop instead of two
+    loops contending for the interpreter lock."""
 
-    def __init__(self, limit: int, timeout: float) -> None:
+    _lock = threading.Lock()
+    _current: _LoopThread | None = None
+
+    def __init__(self) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
             target=self.loop.run_forever, name="openai-adapter-loop", daemon=True
         )
         self.thread.start()
+
+    @classmethod
+    def get(cls) -> _LoopThread:
+        with cls._lock:
+            cur = cls._current
+            if cur is None or cur.pid != os.getpid() or not cur.thread.is_alive():
+                cur = cls._current = cls()  # a forked child starts a loop of its own
+            return cur
+
+
+class Session:
+    """The adapter's HTTP client and its concurrency gate, on the process's shared event loop
+    (see :class:`_LoopThread`): created once per adapter and shared by every calling thread."""
+
+    def __init__(self, limit: int, timeout: float) -> None:
+        self.pid = os.getpid()
+        shared = _LoopThread.get()
+        self.loop, self.thread = shared.loop, shared.thread
+        self.closed = False
         self.client, self.gate = self.run(self._open(limit, timeout))
         atexit.register(self.close)  # an adapter nobody closed still ends its connections cleanly
 
@@ -68,16 +91,12 @@ class Session:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def close(self) -> None:
+        """Close the client (its connections); the shared loop stays for other adapters."""
         atexit.unregister(self.close)
-        if self.loop.is_closed() or os.getpid() != self.pid:  # a forked child has no loop thread
-            return
-        try:
-            self.run(self.client.close())
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=10)
-            if not self.thread.is_alive():
-                self.loop.close()
+        if self.closed or os.getpid() != self.pid or not self.thread.is_alive():
+            return  # a forked child has no loop thread
+        self.closed = True
+        self.run(self.client.close())
 
 
 class Flight:
