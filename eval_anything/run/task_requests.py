@@ -184,8 +184,7 @@ class Submission:
     ``ready`` holds the answers the cache already had. :meth:`start` sends one request per
     distinct uncached prompt and the model calls ``deliver(index, output)`` on its own thread as
     each completes; :meth:`finish`, called back in the caller's thread with what has arrived,
-    caches those outputs and returns their answers (one per sample that asked that prompt).
-    ``pending`` counts the answers still to come."""
+    caches those outputs and returns their answers (one per sample that asked that prompt)."""
 
     def __init__(self, treq: TaskRequests, samples: list[Sample]) -> None:
         self.treq, self.samples = treq, samples
@@ -201,7 +200,6 @@ class Submission:
                 waiting.setdefault(keys[i], []).append(i)
         self.keys = list(waiting)  # one request per distinct key
         self.waiting = list(waiting.values())
-        self.pending = len(samples) - len(self.ready)
 
     def start(self, deliver: Callable[[int, ModelOutput], None]) -> Any:
         """Send the requests; returns the model's handle, whose ``cancel()`` stops them (None
@@ -219,7 +217,6 @@ class Submission:
                 s = self.samples[i]
                 out_i = self.treq._materialize(out, s.id)
                 answers.append(Answer(s, self.reqs[i], out_i, self.hashes[i]))
-        self.pending -= len(answers)
         return answers
 
 
