@@ -69,6 +69,15 @@ def test_redact_masks_registered_values_and_auth_headers() -> None:
     assert out.count(MASK) == 3 and out.endswith("abc")
 
 
+def test_redact_catches_headers_in_any_case_the_patterns_match() -> None:
+    """The quick pre-check must not let through what the case-insensitive patterns catch,
+    capital I with and without a dot included (both match ``i`` under ``(?i)``)."""
+    for header in ("AUTHORIZATION", "AuThOrIzAtIoN", "authorizat\u0130on", "author\u0131zation"):
+        out = redact(f"{header}: tok_abcdefgh123 and BeArEr tok_987654321")
+        assert "tok_abcdefgh123" not in out and "tok_987654321" not in out, header
+    assert redact("a plain line with no header") == "a plain line with no header"
+
+
 def test_log_records_and_warnings_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
     register_secret("log-secret-value-42")
     caplog.set_level(logging.INFO)

@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat endpoint: ``vllm serve``, TGI, llama.cpp server, hosted APIs.
 
-Requests go to ``{base_url}/chat/completions`` from an ``aiohttp.ClientSession``, at most
-``max_concurrency`` at a time, and come back in request order. A request that meets a 429, a 5xx,
+Requests go to ``{base_url}/chat/completions`` over pooled keep-alive connections
+(:mod:`eval_anything.models.http_pool`), at most ``max_concurrency`` at a time, and come back in
+request order. A request that meets a 429, a 5xx,
 a 408, a timeout or a dropped connection is retried with exponential backoff and jitter (a
 ``Retry-After`` from the server is obeyed instead); any other 4xx fails that request at once,
 because sending the same bad request again cannot succeed. A request that fails for good gives
@@ -30,12 +31,13 @@ import os
 import random
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
 from eval_anything.core.outputs import ModelOutput
 from eval_anything.core.requests import GenerateRequest, Message, RequestFlow
 from eval_anything.models.base import ModelAdapter
+from eval_anything.models.http_pool import ConnectionPool
 from eval_anything.models.openai_http import (
     Flight,
     RequestFailed,
@@ -54,9 +56,6 @@ from eval_anything.models.openai_media import (
 )
 from eval_anything.redact import register_secret
 from eval_anything.registry import register
-
-if TYPE_CHECKING:
-    import aiohttp
 
 __all__ = ["OpenAIModel", "RequestFailed", "parse_retry_after"]
 
@@ -140,7 +139,6 @@ class OpenAIModel(ModelAdapter):
         self.extra_body = _parse_extra_body(extra_body)
         self._live: Session | None = None
         self._session_lock = threading.Lock()
-        import aiohttp  # noqa: F401 - imported with the adapter, not while its first requests wait
 
     # ------------------------------------------------------------------ identity
 
@@ -229,12 +227,13 @@ class OpenAIModel(ModelAdapter):
 
     def _prepare(
         self, req: GenerateRequest, key: str | None
-    ) -> tuple[dict[str, Any], list[str]] | ModelOutput:
-        """(JSON body, input modalities sent), or the error output of a request that cannot be
-        built (a broken media file must not sink the other requests)."""
+    ) -> tuple[bytes, list[str]] | ModelOutput:
+        """(JSON body as bytes, input modalities sent), or the error output of a request that
+        cannot be built (a broken media file must not sink the other requests). Encoded here,
+        in the calling thread, so that the event loop only moves bytes."""
         try:
             messages, consumed = self.chat_messages(req.messages)
-            return self.payload(req, messages), consumed
+            return json.dumps(self.payload(req, messages)).encode(), consumed
         except Exception as e:
             return ModelOutput(error=redact_key(f"{type(e).__name__}: {e}", key))
 
@@ -242,7 +241,7 @@ class OpenAIModel(ModelAdapter):
         self,
         session: Session,
         index: int,
-        item: tuple[dict[str, Any], list[str]] | ModelOutput,
+        item: tuple[bytes, list[str]] | ModelOutput,
         headers: dict[str, str],
         key: str | None,
         deliver: Callable[[int, ModelOutput], None],
@@ -251,20 +250,20 @@ class OpenAIModel(ModelAdapter):
             out = item
         else:
             async with session.gate:
-                out = await self._answer(session.client, item, headers, key)
+                out = await self._answer(session.pool, item, headers, key)
         deliver(index, out)
 
     async def _answer(
         self,
-        client: aiohttp.ClientSession,
-        prepared: tuple[dict[str, Any], list[str]],
+        pool: ConnectionPool,
+        prepared: tuple[bytes, list[str]],
         headers: dict[str, str],
         key: str | None,
     ) -> ModelOutput:
         payload, consumed = prepared
         try:
             body = await post_json(
-                client,
+                pool,
                 self.url,
                 payload,
                 headers,
@@ -284,7 +283,7 @@ class OpenAIModel(ModelAdapter):
         inherits the parent's loop object but not its thread)."""
         with self._session_lock:
             if self._live is None or self._live.pid != os.getpid():
-                self._live = Session(self.max_concurrency, self.timeout)
+                self._live = Session(self.url, self.max_concurrency, self.timeout)
             return self._live
 
     def close(self) -> None:

@@ -1,6 +1,7 @@
 """The HTTP side of the ``openai`` adapter (``eval_anything/models/openai.py``): one event loop
-on a daemon thread with one aiohttp client and one concurrency gate per adapter, the POST with
-retries, and reading a completion or an error body."""
+on a daemon thread, a connection pool (:mod:`eval_anything.models.http_pool`) and one
+concurrency gate per adapter, the POST with retries, and reading a completion or an error
+body."""
 
 from __future__ import annotations
 
@@ -13,14 +14,13 @@ import threading
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import urlsplit
 
 from eval_anything.core.content import TextPart
 from eval_anything.core.outputs import ModelOutput
+from eval_anything.models.http_pool import ConnectionFailed, ConnectionPool
 from eval_anything.redact import redact, register_secret
-
-if TYPE_CHECKING:
-    import aiohttp
 
 # retry warnings are the adapter's: users filter and tests capture them under its name
 log = logging.getLogger("eval_anything.models.openai")
@@ -59,44 +59,37 @@ class _LoopThread:
 
 
 class Session:
-    """The adapter's HTTP client and its concurrency gate, on the process's shared event loop
-    (see :class:`_LoopThread`): created once per adapter and shared by every calling thread."""
+    """The adapter's connection pool and its concurrency gate, on the process's shared event
+    loop (see :class:`_LoopThread`): created once per adapter and shared by every calling
+    thread."""
 
-    def __init__(self, limit: int, timeout: float) -> None:
+    def __init__(self, url: str, limit: int, timeout: float) -> None:
         self.pid = os.getpid()
         shared = _LoopThread.get()
         self.loop, self.thread = shared.loop, shared.thread
         self.closed = False
-        self.client, self.gate = self.run(self._open(limit, timeout))
+        self.pool = ConnectionPool(url, timeout)
+        self.gate = self.run(self._gate(limit))
         atexit.register(self.close)  # an adapter nobody closed still ends its connections cleanly
 
     @staticmethod
-    async def _open(limit: int, timeout: float) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
-        """aiohttp rather than httpx: at 64 requests in flight on a 2-core machine httpx's
-        connection pool spent ~40 ms of bookkeeping per request (2.9 s of CPU for 500 requests,
-        21 s of wall time against a 1.6 s ideal), aiohttp reached the ideal within 25 %.
-        ``timeout`` bounds connecting and each wait for data, as httpx's did."""
-        import aiohttp
-
-        return (
-            aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=limit),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
-            ),
-            asyncio.Semaphore(limit),
-        )
+    async def _gate(limit: int) -> asyncio.Semaphore:
+        return asyncio.Semaphore(limit)  # made on the loop it is used on
 
     def run(self, coro: Any) -> Any:
         """Run ``coro`` on the loop and wait for its result in the calling thread."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def close(self) -> None:
-        """Close the client (its connections); the shared loop stays for other adapters."""
+        """Close the pool's connections; the shared loop stays for other adapters."""
         atexit.unregister(self.close)
         if self.closed or os.getpid() != self.pid or not self.thread.is_alive():
             return  # a forked child has no loop thread
         self.closed = True
-        self.run(self.client.close())
+        self.run(self._close())
+
+    async def _close(self) -> None:
+        self.pool.close()
 
 
 class Flight:
@@ -138,30 +131,30 @@ class Flight:
 
 
 async def post_json(
-    client: aiohttp.ClientSession,
+    pool: ConnectionPool,
     url: str,
-    payload: dict[str, Any],
+    body: bytes,
     headers: dict[str, str],
     max_retries: int,
     timeout: float,
     retry_delay: Callable[[int, float | None], float],
     api_key_env: str,
 ) -> dict[str, Any]:
-    """The JSON object a 2xx answer carries, retrying what may succeed when tried again (see
-    the adapter's docstring); :class:`RequestFailed` when it fails for good."""
-    import aiohttp
-
+    """The JSON object a 2xx answer to ``body`` (JSON bytes) at ``url`` carries, retrying what
+    may succeed when tried again (see the adapter's docstring); :class:`RequestFailed` when it
+    fails for good."""
+    target = _target(url)
     last = ""
     for attempt in range(max_retries + 1):
         retry_after: float | None = None
         try:
-            async with client.post(url, json=payload, headers=headers) as resp:
-                code, raw, resp_headers = resp.status, await resp.read(), resp.headers
-        except TimeoutError as e:  # aiohttp's read/connect timeouts are TimeoutErrors
-            last = f"timed out after {timeout:g} s ({type(e).__name__}) at {url}"
-        except aiohttp.ClientError as e:
-            last = f"connection error at {url}: {type(e).__name__}: {e}"
+            resp = await pool.post(target, body, headers)
+        except TimeoutError as e:
+            last = f"timed out after {timeout:g} s ({e}) at {url}"
+        except ConnectionFailed as e:
+            last = f"connection error at {url}: {e}"
         else:
+            code, raw = resp.status, resp.body
             if 200 <= code < 300:
                 try:
                     data = json.loads(raw)
@@ -175,7 +168,7 @@ async def post_json(
             last = f"HTTP {code} from {url}: {error_text(raw)}"
             if code not in RETRY_STATUSES and code < 500:
                 raise RequestFailed(last + _hint(code, api_key_env))
-            retry_after = parse_retry_after(resp_headers)
+            retry_after = parse_retry_after(resp.headers)
         if attempt == max_retries:
             break
         delay = retry_delay(attempt, retry_after)
@@ -257,6 +250,12 @@ def error_text(raw: bytes) -> str:
 def redact_key(text: str, key: str | None) -> str:
     register_secret(key)
     return redact(text.replace(key, "***") if key else text)
+
+
+def _target(url: str) -> str:
+    """The request target (path and query) of ``url``."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _text(raw: bytes) -> str:

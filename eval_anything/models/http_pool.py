@@ -1,0 +1,385 @@
+"""A lean HTTP/1.1 client for the ``openai`` adapter: JSON POSTs to one origin over pooled
+keep-alive connections, on an asyncio event loop.
+
+Why not aiohttp (which the adapter used before): a request through aiohttp's client cost about
+0.9 ms of CPU on the benchmark machine, a request here about 0.25 ms, and at 256 requests in
+flight on two cores that CPU is what stretches each wave of requests past the server's latency
+(``benchmarks/served_throughput.py``; figures in ``docs/benchmarks.md``). What a chat endpoint
+needs is small and done here in full:
+
+- ``http://`` and ``https://`` (TLS and certificate checks by the standard library's default
+  context, which honours ``SSL_CERT_FILE``); the host is resolved once per pool and again when
+  connecting fails;
+- response bodies framed by ``Content-Length``, chunked, or the end of the connection;
+  ``gzip`` and ``deflate`` bodies decoded; interim ``1xx`` responses skipped;
+- keep-alive: a connection goes back to the pool after a complete response unless the server
+  said ``Connection: close``; one the server closed while idle is never reused, and a request
+  that meets a reused connection closed before any byte of the answer is sent again once, at
+  once, on a new connection (the standard client behaviour for a keep-alive race);
+- ``timeout`` bounds connecting and each wait for data, as the adapter documents;
+- a cancelled request closes its connection, whose state is then unknown.
+
+Errors: :class:`ConnectionFailed` (refused, reset, closed early, unreadable response) and
+``TimeoutError``; any HTTP status is a normal :class:`Response`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+MAX_HEAD = 64 * 1024  # bytes of status line and headers before the answer is refused
+RESOLVE_TTL = 60.0  # seconds a host's addresses are reused before they are looked up again
+
+_tls: ssl.SSLContext | None = None
+
+
+class ConnectionFailed(Exception):
+    """The request could not be sent or its answer not read (the message says why)."""
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
+    body: bytes
+
+
+def _tls_context() -> ssl.SSLContext:
+    global _tls
+    if _tls is None:  # loading the CA store costs milliseconds: once per process
+        _tls = ssl.create_default_context()
+    return _tls
+
+
+class ConnectionPool:
+    """Keep-alive connections to the origin of ``url``; the caller bounds how many requests
+    run at once (the adapter's concurrency gate), so the pool never holds more connections
+    than were in use together."""
+
+    def __init__(self, url: str, timeout: float, user_agent: str = "eval-anything") -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http:// or https:// URL")
+        self.tls = parts.scheme == "https"
+        self.host = parts.hostname
+        self.port = parts.port or (443 if self.tls else 80)
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default_port = 443 if self.tls else 80
+        self.authority = host if self.port == default_port else f"{host}:{self.port}"
+        self.timeout = float(timeout)
+        self.user_agent = user_agent
+        self.idle: list[_Connection] = []
+        self.addresses: list[tuple[Any, ...]] = []
+        self.resolved_at = 0.0
+        self.closed = False
+
+    # ------------------------------------------------------------------ requests
+
+    async def post(self, target: str, body: bytes, headers: dict[str, str]) -> Response:
+        """POST ``body`` (JSON) to ``target`` (a path) and read the whole answer."""
+        head = self._head(target, len(body), headers)
+        conn, reused = await self._acquire()
+        try:
+            return await self._exchange(conn, head, body)
+        except ConnectionFailed:
+            if not (reused and not conn.got_data):
+                raise
+        # the server closed a kept-alive connection as the request went out: once more, new
+        conn, _ = await self._acquire(fresh=True)
+        return await self._exchange(conn, head, body)
+
+    async def _exchange(self, conn: _Connection, head: bytes, body: bytes) -> Response:
+        try:
+            response = await conn.request(head + body, self.timeout)
+        except BaseException:
+            conn.abort()  # cancelled or failed: what the connection holds now is unknown
+            raise
+        if conn.reusable and not self.closed:
+            self.idle.append(conn)
+        else:
+            conn.abort()
+        return response
+
+    def _head(self, target: str, length: int, headers: dict[str, str]) -> bytes:
+        lines = [
+            f"POST {target} HTTP/1.1",
+            f"Host: {self.authority}",
+            f"User-Agent: {self.user_agent}",
+            "Accept: application/json",
+            "Accept-Encoding: gzip, deflate",
+            "Content-Type: application/json",
+            f"Content-Length: {length}",
+        ]
+        for name, value in headers.items():
+            if any(c in name + value for c in "\r\n\0"):
+                raise ValueError(f"header {name!r} holds a line break or NUL; refusing to send it")
+            lines.append(f"{name}: {value}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    # ------------------------------------------------------------------ connections
+
+    async def _acquire(self, fresh: bool = False) -> tuple[_Connection, bool]:
+        while self.idle and not fresh:
+            conn = self.idle.pop()  # the most recently used: the least likely to be closed
+            if not conn.closed:
+                return conn, True
+        return await self._connect(), False
+
+    async def _connect(self) -> _Connection:
+        loop = asyncio.get_running_loop()
+        errors: list[str] = []
+        for attempt in range(2):  # known addresses first, looked up again if none connects
+            addresses, looked_up = await self._resolve(loop, refresh=attempt > 0)
+            for family, _, proto, _, sockaddr in addresses:
+                try:
+                    _, conn = await asyncio.wait_for(
+                        loop.create_connection(
+                            lambda: _Connection(loop),
+                            host=sockaddr[0], port=sockaddr[1], family=family, proto=proto,
+                            ssl=_tls_context() if self.tls else None,
+                            server_hostname=self.host if self.tls else None,
+                        ),
+                        self.timeout,
+                    )
+                    return conn
+                except TimeoutError:
+                    raise TimeoutError(
+                        f"connecting to {self.authority} took over {self.timeout:g} s"
+                    ) from None
+                except OSError as e:  # refused, unreachable, TLS refused (ssl.SSLError)
+                    errors.append(f"{sockaddr[0]}: {e.strerror or e}")
+            if looked_up:
+                break  # the addresses are current: looking them up again gives the same
+        raise ConnectionFailed(f"cannot connect to {self.authority} ({'; '.join(errors)})")
+
+    async def _resolve(
+        self, loop: asyncio.AbstractEventLoop, refresh: bool
+    ) -> tuple[list[tuple[Any, ...]], bool]:
+        """The host's addresses, and whether they were looked up just now."""
+        now = time.monotonic()
+        if not refresh and self.addresses and now - self.resolved_at <= RESOLVE_TTL:
+            return self.addresses, False
+        try:
+            infos = await loop.getaddrinfo(
+                self.host, self.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+            )
+        except OSError as e:
+            raise ConnectionFailed(f"cannot resolve {self.host!r}: {e}") from None
+        self.addresses, self.resolved_at = list(infos), now
+        return self.addresses, True
+
+    def close(self) -> None:
+        """Close every idle connection; one in use closes when its request ends."""
+        self.closed = True
+        idle, self.idle = self.idle, []
+        for conn in idle:
+            conn.abort()
+
+
+class _Connection(asyncio.Protocol):
+    """One connection: sends a request, parses the answer as it arrives."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[Response] | None = None
+        self.closed = False
+        self.eof = False
+        self.got_data = False
+        self.reusable = True
+        self.last_data = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+        self.timeout = 0.0
+
+    # ------------------------------------------------------------------ protocol events
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self.got_data = True
+        self.last_data = self.loop.time()
+        if self.waiter is not None and not self.waiter.done():
+            self._try_finish()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        if self.waiter is not None and not self.waiter.done():
+            self._try_finish()
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.eof = True
+        if self.waiter is not None and not self.waiter.done():
+            self._try_finish()
+            if not self.waiter.done():
+                why = f": {exc}" if exc else ""
+                what = "during the answer" if self.got_data else "before answering"
+                self._fail(ConnectionFailed(f"the server closed the connection {what}{why}"))
+
+    # ------------------------------------------------------------------ one request
+
+    async def request(self, data: bytes, timeout: float) -> Response:
+        if self.closed or self.transport is None:
+            raise ConnectionFailed("the connection was closed before the request was sent")
+        self.waiter = self.loop.create_future()
+        self.got_data = False
+        self.timeout = timeout
+        self.last_data = self.loop.time()
+        self.timer = self.loop.call_later(timeout, self._check_idle)
+        self.transport.write(data)
+        try:
+            return await self.waiter
+        finally:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            self.waiter = None
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _check_idle(self) -> None:
+        """No data for ``timeout`` seconds fails the request; data since re-arms the timer."""
+        waited = self.loop.time() - self.last_data
+        if waited >= self.timeout:
+            self.timer = None
+            self._fail(TimeoutError(f"no data for {self.timeout:g} s"))
+        else:
+            self.timer = self.loop.call_later(self.timeout - waited, self._check_idle)
+
+    def _fail(self, error: BaseException) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(error)
+
+    # ------------------------------------------------------------------ parsing
+
+    def _try_finish(self) -> None:
+        try:
+            response = self._parse()
+        except ConnectionFailed as e:
+            self.reusable = False
+            self._fail(e)
+            return
+        if response is not None and self.waiter is not None:
+            self.waiter.set_result(response)
+
+    def _parse(self) -> Response | None:
+        """The complete answer in the buffer, or None while more is to come."""
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buffer) > MAX_HEAD:
+                    raise ConnectionFailed(f"response head over {MAX_HEAD} bytes")
+                return None
+            status, version, headers = _parse_head(bytes(self.buffer[:end]))
+            if 100 <= status < 200:  # interim answers (100 Continue, 103 Early Hints)
+                del self.buffer[: end + 4]
+                continue
+            break
+        start = end + 4
+        coding = headers.get("transfer-encoding", "").lower()
+        if "chunked" in coding:
+            parsed = _dechunk(self.buffer, start)
+            if parsed is None:
+                if self.eof:
+                    raise ConnectionFailed("the server closed the connection mid-body")
+                return None
+            body, used = parsed
+        elif "content-length" in headers:
+            try:
+                length = int(headers["content-length"])
+            except ValueError:
+                raise ConnectionFailed(
+                    f"bad Content-Length {headers['content-length']!r}"
+                ) from None
+            if len(self.buffer) - start < length:
+                if self.eof:
+                    raise ConnectionFailed("the server closed the connection mid-body")
+                return None
+            body, used = bytes(self.buffer[start : start + length]), start + length
+        else:  # framed by the end of the connection
+            if not self.eof:
+                return None
+            body, used = bytes(self.buffer[start:]), len(self.buffer)
+            self.reusable = False
+        del self.buffer[:used]
+        connection = headers.get("connection", "").lower()
+        if (
+            "close" in connection
+            or (version == "HTTP/1.0" and "keep-alive" not in connection)
+            or self.buffer  # bytes nobody asked for: the connection is out of step
+            or self.eof
+        ):
+            self.reusable = False
+        encoding = headers.get("content-encoding", "").lower().strip()
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            body = _decode(body, encoding)
+        elif encoding not in ("", "identity"):
+            raise ConnectionFailed(f"unsupported Content-Encoding {encoding!r}")
+        return Response(status, headers, body)
+
+
+def _parse_head(raw: bytes) -> tuple[int, str, dict[str, str]]:
+    lines = raw.decode("latin-1").split("\r\n")
+    fields = lines[0].split(" ", 2)
+    if len(fields) < 2 or not fields[0].startswith("HTTP/") or not fields[1].isdigit():
+        raise ConnectionFailed(f"not an HTTP response: {lines[0][:80]!r}")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise ConnectionFailed(f"malformed response header {line[:80]!r}")
+        key, value = name.strip().lower(), value.strip()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return int(fields[1]), fields[0], headers
+
+
+def _dechunk(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
+    """(body, bytes used up to the end of the trailer), or None when incomplete."""
+    body = bytearray()
+    pos = start
+    while True:
+        eol = buffer.find(b"\r\n", pos)
+        if eol < 0:
+            return None
+        size_field = bytes(buffer[pos:eol]).split(b";", 1)[0].strip()
+        try:
+            size = int(size_field, 16)
+        except ValueError:
+            raise ConnectionFailed(f"bad chunk size {size_field[:20]!r}") from None
+        pos = eol + 2
+        if size == 0:
+            trailer_end = buffer.find(b"\r\n\r\n", pos - 2)
+            if trailer_end < 0:
+                return None
+            return bytes(body), trailer_end + 4
+        if len(buffer) < pos + size + 2:
+            return None
+        body += buffer[pos : pos + size]
+        pos += size + 2  # the chunk's own CRLF
+
+
+def _decode(body: bytes, encoding: str) -> bytes:
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        try:
+            return zlib.decompress(body)  # deflate as zlib-wrapped, as the standard says
+        except zlib.error:
+            return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
+    except zlib.error as e:
+        raise ConnectionFailed(f"cannot decode the {encoding} body: {e}") from None
