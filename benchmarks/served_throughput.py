@@ -15,8 +15,9 @@ three things are timed:
 - start-up: the same command on one item, minus that item's latency (imports, planning, the
   run folder and the results file);
 - raw: a bare asyncio client sending the same requests at the same concurrency (a second
-  semaphore and client for the judge request that follows each answer), once over aiohttp
-  (the HTTP library the ``openai`` adapter uses) and once over httpx;
+  semaphore and client for the judge request that follows each answer), over aiohttp, over
+  httpx, and over the adapter's own connection pool (``eval_anything/models/http_pool.py``;
+  ours against this one is the harness's own cost: planning, judging, records, the log);
 - ideal: ``ceil(N / C) x latency`` (waves of C requests); with a judge one more wave, since the
   last answers still need their verdicts.
 - CPU: the command's CPU seconds (user + system) beyond those of the one-item start-up run,
@@ -120,10 +121,11 @@ def ours(base_url: str, tasks_dir: Path, work: Path, conc: int, judged: bool,
 
 
 async def raw_client(base_url: str, n: int, conc: int, judged: bool, library: str) -> float:
-    """The same requests from a bare asyncio client over ``library`` (aiohttp or httpx)."""
+    """The same requests from a bare asyncio client over ``library`` (aiohttp, httpx or
+    ``pool``)."""
     url = f"{base_url}/chat/completions"
     gen_gate, judge_gate = asyncio.Semaphore(conc), asyncio.Semaphore(conc)
-    post = await _poster(library, conc)
+    post = await _poster(library, conc, base_url)
 
     async def one(i: int) -> None:
         body = {"model": "m", "max_tokens": 16, "temperature": 0.0,
@@ -146,10 +148,24 @@ async def raw_client(base_url: str, n: int, conc: int, judged: bool, library: st
         await post.close()  # type: ignore[attr-defined]
 
 
-async def _poster(library: str, conc: int) -> Any:
-    """``post(client_index, url, body) -> JSON`` over two clients (model, judge) of ``library``;
-    ``post.close()`` closes them."""
-    if library == "aiohttp":
+async def _poster(library: str, conc: int, url_of_server: str) -> Any:
+    """``post(client_index, url, body) -> JSON`` over two clients (model, judge) of ``library``
+    (aiohttp, httpx, or ``pool``: the adapter's own connection pool); ``post.close()`` closes
+    them."""
+    if library == "pool":  # the adapter's own HTTP client, bare: the rest is the harness's
+        from eval_anything.models.http_pool import ConnectionPool
+
+        pools = [ConnectionPool(url_of_server, 60) for _ in range(2)]
+
+        async def post(k: int, url: str, body: dict[str, Any]) -> Any:
+            target = url.split("://", 1)[1].split("/", 1)[1]
+            resp = await pools[k].post("/" + target, json.dumps(body).encode(), {})
+            return json.loads(resp.body)
+
+        async def close() -> None:
+            for pool in pools:
+                pool.close()
+    elif library == "aiohttp":
         import aiohttp
 
         sessions = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc))
@@ -203,7 +219,7 @@ def main() -> None:
             startup_cpu = statistics.median(s[2] for s in starts)
             for conc in args.concurrency:
                 walls, phases, cpus, raw_cpus = [], [], [], []
-                raws: dict[str, list[float]] = {"aiohttp": [], "httpx": []}
+                raws: dict[str, list[float]] = {"aiohttp": [], "httpx": [], "pool": []}
                 for _ in range(args.repeats):
                     wall, phase, cpu = ours(base_url, tasks_dir, work, conc, judged,
                                             args.requests)
@@ -225,6 +241,7 @@ def main() -> None:
                     "ours_requests_s": round(statistics.median(phases), 3),
                     "raw_aiohttp_s": round(statistics.median(raws["aiohttp"]), 3),
                     "raw_httpx_s": round(statistics.median(raws["httpx"]), 3),
+                    "raw_pool_s": round(statistics.median(raws["pool"]), 3),
                     "ours_cpu_over_startup_s": round(statistics.median(cpus), 3),
                     "raw_aiohttp_cpu_s": round(statistics.median(raw_cpus), 3),
                     "load_average": round(os.getloadavg()[0], 1),
@@ -246,16 +263,18 @@ def main() -> None:
 def table(rows: list[dict[str, Any]], latency: float) -> str:
     lines = [
         "| concurrency | judge | ideal (s) | start-up (s) | ours: run wall (s) | ours: "
-        "requests (s) | raw aiohttp (s) | raw httpx (s) | ours requests / raw aiohttp | "
+        "requests (s) | raw aiohttp (s) | raw httpx (s) | raw over our pool (s) | "
+        "ours requests / raw aiohttp | "
         "ours wall / (ideal + start-up) | ours CPU beyond start-up (s) | raw aiohttp CPU (s) "
         "| load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['concurrency']} | {'yes' if r['judge'] else 'no'} | {r['ideal_s']:.2f} | "
             f"{r['startup_s']:.2f} | {r['ours_wall_s']:.2f} | {r['ours_requests_s']:.2f} | "
-            f"{r['raw_aiohttp_s']:.2f} | {r['raw_httpx_s']:.2f} | {r['requests_vs_raw']:.2f} | "
+            f"{r['raw_aiohttp_s']:.2f} | {r['raw_httpx_s']:.2f} | {r['raw_pool_s']:.2f} | "
+            f"{r['requests_vs_raw']:.2f} | "
             f"{r['wall_vs_ideal_plus_startup']:.2f} | {r['ours_cpu_over_startup_s']:.2f} | "
             f"{r['raw_aiohttp_cpu_s']:.2f} | {r['load_average']} |"
         )

@@ -302,8 +302,7 @@ async def serve_fixed_latency(latency: float, answer: str | None, port: int = 0)
 
     sock = socket.create_server(("127.0.0.1", port))  # port 0: a free one, known before serving
     # a long accept queue: hundreds of connections open at once (see _Server)
-    sock.listen(1024)
-    server = await loop.create_server(Conn, sock=sock)
+    server = await loop.create_server(Conn, sock=sock, backlog=1024)
     print(f"BASE_URL http://127.0.0.1:{sock.getsockname()[1]}/v1", flush=True)
     done = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

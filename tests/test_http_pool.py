@@ -283,7 +283,7 @@ def test_tls_with_a_trusted_certificate_and_refusal_of_an_untrusted_one(
 
     monkeypatch.setattr(http_pool, "_tls", None)
     monkeypatch.delenv("SSL_CERT_FILE")
-    with pytest.raises(ConnectionFailed, match="certificate verify failed"):
+    with pytest.raises(ConnectionFailed, match="self.signed certificate.*SSL_CERT_FILE"):
         post(ConnectionPool(srv.url, timeout=5))
     monkeypatch.setattr(http_pool, "_tls", None)
 

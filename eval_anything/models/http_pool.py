@@ -153,6 +153,11 @@ class ConnectionPool:
                     raise TimeoutError(
                         f"connecting to {self.authority} took over {self.timeout:g} s"
                     ) from None
+                except ssl.SSLCertVerificationError as e:
+                    errors.append(
+                        f"{sockaddr[0]}: {e.verify_message or e}; if the server's certificate "
+                        "is signed by your own authority, point SSL_CERT_FILE at its PEM file"
+                    )
                 except OSError as e:  # refused, unreachable, TLS refused (ssl.SSLError)
                     errors.append(f"{sockaddr[0]}: {e.strerror or e}")
             if looked_up:
