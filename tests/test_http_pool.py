@@ -172,6 +172,12 @@ def test_body_framed_by_the_end_of_the_connection_and_connection_close() -> None
     assert srv2.accepted == 2
 
 
+def test_no_content_answers_end_at_their_head() -> None:
+    srv = keep_alive_server(lambda i: b"HTTP/1.1 204 No Content\r\n\r\n")
+    got = post(ConnectionPool(srv.url, timeout=5), n=2)
+    assert [(r.status, r.body) for r in got] == [(204, b"")] * 2 and srv.accepted == 1
+
+
 def test_interim_responses_are_skipped() -> None:
     srv = keep_alive_server(
         lambda i: b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\n"

@@ -297,7 +297,9 @@ class _Connection(asyncio.Protocol):
             break
         start = end + 4
         coding = headers.get("transfer-encoding", "").lower()
-        if "chunked" in coding:
+        if status in (204, 304):  # never a body, whatever the headers say
+            body, used = b"", start
+        elif "chunked" in coding:
             parsed = _dechunk(self.buffer, start)
             if parsed is None:
                 if self.eof:
