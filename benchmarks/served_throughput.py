@@ -12,8 +12,9 @@ three things are timed:
 - ours: ``eval-anything run --model openai --model-args ...,max_concurrency=C`` on a task of
   ``--requests`` generated items, default ``--batch-size``, no cache (the whole command: wall);
   ``requests`` is the task's own time from ``results.json`` (the request phase, no start-up);
-- start-up: the same command on one item, minus that item's latency (imports, planning, the
-  run folder and the results file);
+- start-up: the same command on one item, run just before each full run, minus that item's
+  latency (imports, planning, the run folder and the results file); the wall ratio is taken
+  per round against its own start-up;
 - raw: a bare asyncio client sending the same requests at the same concurrency (a second
   semaphore and client for the judge request that follows each answer), over aiohttp, over
   httpx, and over the adapter's own connection pool (``eval_anything/models/http_pool.py``;
@@ -24,7 +25,7 @@ three things are timed:
   and the raw aiohttp client's: on a shared machine the CPU a request costs us decides how far
   the wall time stretches when the cores are busy.
 
-Medians over ``--repeats``. Prints a Markdown table; ``--json`` writes the figures too.
+Medians over ``--repeats`` rounds. Prints a Markdown table; ``--json`` writes the figures too.
 """
 
 from __future__ import annotations
@@ -212,52 +213,58 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     try:
         for judged in (False, True):
-            starts = [ours(base_url, tasks_dir, work, 8, judged, 1)
-                      for _ in range(args.repeats)]
-            startup = statistics.median(s[0] for s in starts) - args.latency * (
-                2 if judged else 1)
-            startup_cpu = statistics.median(s[2] for s in starts)
             for conc in args.concurrency:
-                walls, phases, cpus, raw_cpus = [], [], [], []
-                raws: dict[str, list[float]] = {"aiohttp": [], "httpx": [], "pool": []}
-                for _ in range(args.repeats):
-                    wall, phase, cpu = ours(base_url, tasks_dir, work, conc, judged,
-                                            args.requests)
-                    walls.append(wall)
-                    phases.append(phase)
-                    cpus.append(cpu - startup_cpu)
-                    for lib, times in raws.items():
-                        c0 = time.process_time()
-                        times.append(asyncio.run(
-                            raw_client(base_url, args.requests, conc, judged, lib)))
-                        if lib == "aiohttp":
-                            raw_cpus.append(time.process_time() - c0)
-                waves = math.ceil(args.requests / conc) + (1 if judged else 0)
-                row = {
-                    "concurrency": conc, "judge": judged, "requests": args.requests,
-                    "ideal_s": round(waves * args.latency, 3),
-                    "startup_s": round(startup, 3),
-                    "ours_wall_s": round(statistics.median(walls), 3),
-                    "ours_requests_s": round(statistics.median(phases), 3),
-                    "raw_aiohttp_s": round(statistics.median(raws["aiohttp"]), 3),
-                    "raw_httpx_s": round(statistics.median(raws["httpx"]), 3),
-                    "raw_pool_s": round(statistics.median(raws["pool"]), 3),
-                    "ours_cpu_over_startup_s": round(statistics.median(cpus), 3),
-                    "raw_aiohttp_cpu_s": round(statistics.median(raw_cpus), 3),
-                    "load_average": round(os.getloadavg()[0], 1),
-                }
-                row["requests_vs_raw"] = round(row["ours_requests_s"] / row["raw_aiohttp_s"], 3)
-                row["wall_vs_ideal_plus_startup"] = round(
-                    row["ours_wall_s"] / (row["ideal_s"] + startup), 3
-                )
-                rows.append(row)
-                print(json.dumps(row), file=sys.stderr, flush=True)
+                rows.append(measure(args, base_url, tasks_dir, work, conc, judged))
+                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     finally:
         server.terminate()
         server.wait(timeout=10)
     print(table(rows, args.latency))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def measure(args: argparse.Namespace, base_url: str, tasks_dir: Path, work: Path, conc: int,
+            judged: bool) -> dict[str, Any]:
+    """One row: ``--repeats`` rounds, each a one-item run (start-up), the full run right
+    after it, then the raw clients. The wall ratio is taken per round against that round's
+    own start-up, so that a start-up measured at a quieter or busier moment than its run
+    does not move the ratio; medians over the rounds."""
+    waves = math.ceil(args.requests / conc) + (1 if judged else 0)
+    ideal = waves * args.latency
+    startups, ratios, walls, phases, cpus, raw_cpus = [], [], [], [], [], []
+    raws: dict[str, list[float]] = {"aiohttp": [], "httpx": [], "pool": []}
+    for _ in range(args.repeats):
+        one_wall, _, one_cpu = ours(base_url, tasks_dir, work, conc, judged, 1)
+        startup = one_wall - args.latency * (2 if judged else 1)
+        wall, phase, cpu = ours(base_url, tasks_dir, work, conc, judged, args.requests)
+        startups.append(startup)
+        ratios.append(wall / (ideal + startup))
+        walls.append(wall)
+        phases.append(phase)
+        cpus.append(cpu - one_cpu)
+        for lib, times in raws.items():
+            c0 = time.process_time()
+            times.append(asyncio.run(raw_client(base_url, args.requests, conc, judged, lib)))
+            if lib == "aiohttp":
+                raw_cpus.append(time.process_time() - c0)
+    med = statistics.median
+    row = {
+        "concurrency": conc, "judge": judged, "requests": args.requests,
+        "ideal_s": round(ideal, 3),
+        "startup_s": round(med(startups), 3),
+        "ours_wall_s": round(med(walls), 3),
+        "ours_requests_s": round(med(phases), 3),
+        "raw_aiohttp_s": round(med(raws["aiohttp"]), 3),
+        "raw_httpx_s": round(med(raws["httpx"]), 3),
+        "raw_pool_s": round(med(raws["pool"]), 3),
+        "ours_cpu_over_startup_s": round(med(cpus), 3),
+        "raw_aiohttp_cpu_s": round(med(raw_cpus), 3),
+        "load_average": round(os.getloadavg()[0], 1),
+        "wall_vs_ideal_plus_startup": round(med(ratios), 3),
+    }
+    row["requests_vs_raw"] = round(row["ours_requests_s"] / row["raw_aiohttp_s"], 3)
+    return row
 
 
 def table(rows: list[dict[str, Any]], latency: float) -> str:
