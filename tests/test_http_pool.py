@@ -202,6 +202,59 @@ def test_a_kept_alive_connection_closed_as_the_request_goes_out_is_retried_once(
     assert srv.accepted == 2 and len(srv.requests) == 3
 
 
+def test_a_connection_the_server_spoke_on_while_idle_is_not_reused() -> None:
+    """Some servers send ``408 Request Timeout`` on an idle connection before closing it: that
+    answer belongs to no request, so the next request goes out on a new connection."""
+
+    def answer_then_408(sock: socket.socket, n: int) -> None:
+        srv.read_request(sock)
+        sock.sendall(reply(f'{{"conn": {n}}}'.encode()))
+        if n == 0:
+            sock.sendall(reply(b"", "Connection: close", status="408 Request Timeout"))
+            time.sleep(1.0)
+
+    srv = serve(answer_then_408)
+    pool = ConnectionPool(srv.url, timeout=5)
+
+    async def go() -> list:
+        first = await pool.post("/v1/chat/completions", b"{}", {})
+        await asyncio.sleep(0.2)  # the 408 arrives while the connection is idle
+        second = await pool.post("/v1/chat/completions", b"{}", {})
+        pool.close()
+        return [first, second]
+
+    got = asyncio.run(go())
+    assert [(r.status, r.body) for r in got] == [(200, b'{"conn": 0}'), (200, b'{"conn": 1}')]
+    assert srv.accepted == 2
+
+
+@pytest.mark.parametrize(
+    "head,body,expected",
+    [("Content-Length: 2\r\nContent-Length: 2", b"{}", b"{}"),  # repeats that agree
+     ("Content-Length: 0\r\nContent-Encoding: gzip", b"", b""),  # an empty gzip body
+     ("Content-Length: 2\r\nX-Long: a\r\n b", b"{}", b"{}")],  # a folded header line
+    ids=["repeated-length", "empty-gzip", "folded-header"],
+)
+def test_lenient_where_the_standard_allows(head: str, body: bytes, expected: bytes) -> None:
+    raw = f"HTTP/1.1 200 OK\r\n{head}\r\n\r\n".encode() + body
+    srv = keep_alive_server(lambda i: raw)
+    (got,) = post(ConnectionPool(srv.url, timeout=5))
+    assert got.body == expected
+
+
+@pytest.mark.parametrize(
+    "raw,needle",
+    [(b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"),
+     (b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n{}", "bad Content-Length"),
+     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\n", "bad chunk size")],
+    ids=["negative-length", "conflicting-lengths", "negative-chunk"],
+)
+def test_malformed_framing_is_a_connection_failure(raw: bytes, needle: str) -> None:
+    srv = keep_alive_server(lambda i: raw)
+    with pytest.raises(ConnectionFailed, match=needle):
+        post(ConnectionPool(srv.url, timeout=5))
+
+
 def test_a_new_connection_closed_before_answering_fails_without_a_second_send() -> None:
     def hang_up(sock: socket.socket, n: int) -> None:
         srv.read_request(sock)

@@ -26,6 +26,7 @@ Errors: :class:`ConnectionFailed` (refused, reset, closed early, unreadable resp
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 import time
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 MAX_HEAD = 64 * 1024  # bytes of status line and headers before the answer is refused
 RESOLVE_TTL = 60.0  # seconds a host's addresses are reused before they are looked up again
 
@@ -101,7 +103,7 @@ class ConnectionPool:
         except BaseException:
             conn.abort()  # cancelled or failed: what the connection holds now is unknown
             raise
-        if conn.reusable and not self.closed:
+        if conn.reusable and conn.quiet and not self.closed:
             self.idle.append(conn)
         else:
             conn.abort()
@@ -128,31 +130,31 @@ class ConnectionPool:
     async def _acquire(self, fresh: bool = False) -> tuple[_Connection, bool]:
         while self.idle and not fresh:
             conn = self.idle.pop()  # the most recently used: the least likely to be closed
-            if not conn.closed:
+            if conn.quiet:
                 return conn, True
+            conn.abort()  # closed, or the server spoke while idle (a 408 before closing)
         return await self._connect(), False
 
     async def _connect(self) -> _Connection:
         loop = asyncio.get_running_loop()
         errors: list[str] = []
+        timed_out = tried = 0
         for attempt in range(2):  # known addresses first, looked up again if none connects
             addresses, looked_up = await self._resolve(loop, refresh=attempt > 0)
             for family, _, proto, _, sockaddr in addresses:
+                tried += 1
                 try:
-                    _, conn = await asyncio.wait_for(
-                        loop.create_connection(
+                    async with asyncio.timeout(self.timeout):
+                        _, conn = await loop.create_connection(
                             lambda: _Connection(loop),
                             host=sockaddr[0], port=sockaddr[1], family=family, proto=proto,
                             ssl=_tls_context() if self.tls else None,
                             server_hostname=self.host if self.tls else None,
-                        ),
-                        self.timeout,
-                    )
+                        )
                     return conn
-                except TimeoutError:
-                    raise TimeoutError(
-                        f"connecting to {self.authority} took over {self.timeout:g} s"
-                    ) from None
+                except TimeoutError:  # the next address may answer (IPv6 dropped, IPv4 fine)
+                    timed_out += 1
+                    errors.append(f"{sockaddr[0]}: no answer within {self.timeout:g} s")
                 except ssl.SSLCertVerificationError as e:
                     errors.append(
                         f"{sockaddr[0]}: {e.verify_message or e}; if the server's certificate "
@@ -162,6 +164,8 @@ class ConnectionPool:
                     errors.append(f"{sockaddr[0]}: {e.strerror or e}")
             if looked_up:
                 break  # the addresses are current: looking them up again gives the same
+        if tried and timed_out == tried:
+            raise TimeoutError(f"connecting to {self.authority} took over {self.timeout:g} s")
         raise ConnectionFailed(f"cannot connect to {self.authority} ({'; '.join(errors)})")
 
     async def _resolve(
@@ -252,6 +256,11 @@ class _Connection(asyncio.Protocol):
                 self.timer = None
             self.waiter = None
 
+    @property
+    def quiet(self) -> bool:
+        """Open, and nothing arrived since the last answer: safe to send a request on."""
+        return not (self.closed or self.eof or self.buffer)
+
     def abort(self) -> None:
         self.closed = True
         if self.transport is not None:
@@ -307,12 +316,10 @@ class _Connection(asyncio.Protocol):
                 return None
             body, used = parsed
         elif "content-length" in headers:
-            try:
-                length = int(headers["content-length"])
-            except ValueError:
-                raise ConnectionFailed(
-                    f"bad Content-Length {headers['content-length']!r}"
-                ) from None
+            values = {v.strip() for v in headers["content-length"].split(",")}
+            if len(values) != 1 or not next(iter(values)).isdigit():  # repeats must agree
+                raise ConnectionFailed(f"bad Content-Length {headers['content-length']!r}")
+            length = int(values.pop())
             if len(self.buffer) - start < length:
                 if self.eof:
                     raise ConnectionFailed("the server closed the connection mid-body")
@@ -333,7 +340,9 @@ class _Connection(asyncio.Protocol):
         ):
             self.reusable = False
         encoding = headers.get("content-encoding", "").lower().strip()
-        if encoding in ("gzip", "x-gzip", "deflate"):
+        if not body:
+            pass  # nothing to decode (an empty gzip body is not a gzip stream)
+        elif encoding in ("gzip", "x-gzip", "deflate"):
             body = _decode(body, encoding)
         elif encoding not in ("", "identity"):
             raise ConnectionFailed(f"unsupported Content-Encoding {encoding!r}")
@@ -346,7 +355,11 @@ def _parse_head(raw: bytes) -> tuple[int, str, dict[str, str]]:
     if len(fields) < 2 or not fields[0].startswith("HTTP/") or not fields[1].isdigit():
         raise ConnectionFailed(f"not an HTTP response: {lines[0][:80]!r}")
     headers: dict[str, str] = {}
+    key = ""
     for line in lines[1:]:
+        if line[:1] in (" ", "\t") and key:  # an obsolete folded continuation line
+            headers[key] = f"{headers[key]} {line.strip()}"
+            continue
         name, sep, value = line.partition(":")
         if not sep:
             raise ConnectionFailed(f"malformed response header {line[:80]!r}")
@@ -364,10 +377,9 @@ def _dechunk(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
         if eol < 0:
             return None
         size_field = bytes(buffer[pos:eol]).split(b";", 1)[0].strip()
-        try:
-            size = int(size_field, 16)
-        except ValueError:
-            raise ConnectionFailed(f"bad chunk size {size_field[:20]!r}") from None
+        if not _HEX.fullmatch(size_field):
+            raise ConnectionFailed(f"bad chunk size {size_field[:20]!r}")
+        size = int(size_field, 16)
         pos = eol + 2
         if size == 0:
             trailer_end = buffer.find(b"\r\n\r\n", pos - 2)
