@@ -156,11 +156,10 @@ async def _poster(library: str, conc: int, url_of_server: str) -> Any:
     if library == "pool":  # the adapter's own HTTP client, bare: the rest is the harness's
         from eval_anything.models.http_pool import ConnectionPool
 
-        pools = [ConnectionPool(url_of_server, 60) for _ in range(2)]
+        pools = [ConnectionPool(f"{url_of_server}/chat/completions", 60) for _ in range(2)]
 
         async def post(k: int, url: str, body: dict[str, Any]) -> Any:
-            target = url.split("://", 1)[1].split("/", 1)[1]
-            resp = await pools[k].post("/" + target, json.dumps(body).encode(), {})
+            resp = await pools[k].post(json.dumps(body).encode(), {})  # to the pool's URL
             return json.loads(resp.body)
 
         async def close() -> None:

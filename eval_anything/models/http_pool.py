@@ -1,4 +1,4 @@
-"""A lean HTTP/1.1 client for the ``openai`` adapter: JSON POSTs to one origin over pooled
+"""A lean HTTP/1.1 client for the ``openai`` adapter: JSON POSTs to one URL over pooled
 keep-alive connections, on an asyncio event loop.
 
 Why not aiohttp (which the adapter used before): 1000 requests at 256 in flight used 0.45-0.61 s
@@ -10,10 +10,10 @@ needs is small and done here in full:
 - ``http://`` and ``https://`` (TLS and certificate checks by the standard library's default
   context, which honours ``SSL_CERT_FILE``); the host is resolved once per pool and again when
   connecting fails;
-- response bodies framed by ``Content-Length``, chunked, or the end of the connection;
-  ``gzip`` and ``deflate`` bodies decoded; interim ``1xx`` responses skipped;
+- answers read by :func:`eval_anything.models.http_response.parse_response`;
 - keep-alive: a connection goes back to the pool after a complete response unless the server
-  said ``Connection: close``; one the server closed while idle is never reused, and a request
+  said ``Connection: close``; one the server closed or spoke on while idle is never reused,
+  and a request
   that meets a reused connection closed before any byte of the answer is sent again once, at
   once, on a new connection (the standard client behaviour for a keep-alive race);
 - ``timeout`` bounds connecting and each wait for data, as the adapter documents;
@@ -26,31 +26,17 @@ Errors: :class:`ConnectionFailed` (refused, reset, closed early, unreadable resp
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
 import ssl
 import time
-import zlib
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
-MAX_HEAD = 64 * 1024  # bytes of status line and headers before the answer is refused
+from eval_anything.models.http_response import ConnectionFailed, Response, parse_response
+
 RESOLVE_TTL = 60.0  # seconds a host's addresses are reused before they are looked up again
 
 _tls: ssl.SSLContext | None = None
-
-
-class ConnectionFailed(Exception):
-    """The request could not be sent or its answer not read (the message says why)."""
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
-    body: bytes
 
 
 def _tls_context() -> ssl.SSLContext:
@@ -61,9 +47,9 @@ def _tls_context() -> ssl.SSLContext:
 
 
 class ConnectionPool:
-    """Keep-alive connections to the origin of ``url``; the caller bounds how many requests
-    run at once (the adapter's concurrency gate), so the pool never holds more connections
-    than were in use together."""
+    """Keep-alive connections for POSTs to ``url``; the caller bounds how many requests run at
+    once (the adapter's concurrency gate), so the pool never holds more connections than were
+    in use together."""
 
     def __init__(self, url: str, timeout: float, user_agent: str = "eval-anything") -> None:
         parts = urlsplit(url)
@@ -75,6 +61,7 @@ class ConnectionPool:
         host = f"[{self.host}]" if ":" in self.host else self.host
         default_port = 443 if self.tls else 80
         self.authority = host if self.port == default_port else f"{host}:{self.port}"
+        self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.timeout = float(timeout)
         self.user_agent = user_agent
         self.idle: list[_Connection] = []
@@ -84,9 +71,9 @@ class ConnectionPool:
 
     # ------------------------------------------------------------------ requests
 
-    async def post(self, target: str, body: bytes, headers: dict[str, str]) -> Response:
-        """POST ``body`` (JSON) to ``target`` (a path) and read the whole answer."""
-        head = self._head(target, len(body), headers)
+    async def post(self, body: bytes, headers: dict[str, str]) -> Response:
+        """POST ``body`` (JSON) to the pool's URL and read the whole answer."""
+        head = self._head(len(body), headers)
         conn, reused = await self._acquire()
         try:
             return await self._exchange(conn, head, body)
@@ -103,15 +90,15 @@ class ConnectionPool:
         except BaseException:
             conn.abort()  # cancelled or failed: what the connection holds now is unknown
             raise
-        if conn.reusable and conn.quiet and not self.closed:
+        if conn.keep_alive and conn.quiet and not self.closed:
             self.idle.append(conn)
         else:
             conn.abort()
         return response
 
-    def _head(self, target: str, length: int, headers: dict[str, str]) -> bytes:
+    def _head(self, length: int, headers: dict[str, str]) -> bytes:
         lines = [
-            f"POST {target} HTTP/1.1",
+            f"POST {self.target} HTTP/1.1",
             f"Host: {self.authority}",
             f"User-Agent: {self.user_agent}",
             "Accept: application/json",
@@ -203,7 +190,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.eof = False
         self.got_data = False
-        self.reusable = True
+        self.keep_alive = False  # the last answer allows another request
         self.last_data = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.timeout = 0.0
@@ -258,7 +245,8 @@ class _Connection(asyncio.Protocol):
 
     @property
     def quiet(self) -> bool:
-        """Open, and nothing arrived since the last answer: safe to send a request on."""
+        """Open, and nothing arrived since the last answer (bytes nobody asked for would put
+        the connection out of step): safe to send a request on."""
         return not (self.closed or self.eof or self.buffer)
 
     def abort(self) -> None:
@@ -283,122 +271,10 @@ class _Connection(asyncio.Protocol):
 
     def _try_finish(self) -> None:
         try:
-            response = self._parse()
+            parsed = parse_response(self.buffer, self.eof)
         except ConnectionFailed as e:
-            self.reusable = False
             self._fail(e)
             return
-        if response is not None and self.waiter is not None:
+        if parsed is not None and self.waiter is not None:
+            response, self.keep_alive = parsed
             self.waiter.set_result(response)
-
-    def _parse(self) -> Response | None:
-        """The complete answer in the buffer, or None while more is to come."""
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self.buffer) > MAX_HEAD:
-                    raise ConnectionFailed(f"response head over {MAX_HEAD} bytes")
-                return None
-            status, version, headers = _parse_head(bytes(self.buffer[:end]))
-            if 100 <= status < 200:  # interim answers (100 Continue, 103 Early Hints)
-                del self.buffer[: end + 4]
-                continue
-            break
-        start = end + 4
-        coding = headers.get("transfer-encoding", "").lower()
-        if status in (204, 304):  # never a body, whatever the headers say
-            body, used = b"", start
-        elif "chunked" in coding:
-            parsed = _dechunk(self.buffer, start)
-            if parsed is None:
-                if self.eof:
-                    raise ConnectionFailed("the server closed the connection mid-body")
-                return None
-            body, used = parsed
-        elif "content-length" in headers:
-            values = {v.strip() for v in headers["content-length"].split(",")}
-            if len(values) != 1 or not next(iter(values)).isdigit():  # repeats must agree
-                raise ConnectionFailed(f"bad Content-Length {headers['content-length']!r}")
-            length = int(values.pop())
-            if len(self.buffer) - start < length:
-                if self.eof:
-                    raise ConnectionFailed("the server closed the connection mid-body")
-                return None
-            body, used = bytes(self.buffer[start : start + length]), start + length
-        else:  # framed by the end of the connection
-            if not self.eof:
-                return None
-            body, used = bytes(self.buffer[start:]), len(self.buffer)
-            self.reusable = False
-        del self.buffer[:used]
-        connection = headers.get("connection", "").lower()
-        if (
-            "close" in connection
-            or (version == "HTTP/1.0" and "keep-alive" not in connection)
-            or self.buffer  # bytes nobody asked for: the connection is out of step
-            or self.eof
-        ):
-            self.reusable = False
-        encoding = headers.get("content-encoding", "").lower().strip()
-        if not body:
-            pass  # nothing to decode (an empty gzip body is not a gzip stream)
-        elif encoding in ("gzip", "x-gzip", "deflate"):
-            body = _decode(body, encoding)
-        elif encoding not in ("", "identity"):
-            raise ConnectionFailed(f"unsupported Content-Encoding {encoding!r}")
-        return Response(status, headers, body)
-
-
-def _parse_head(raw: bytes) -> tuple[int, str, dict[str, str]]:
-    lines = raw.decode("latin-1").split("\r\n")
-    fields = lines[0].split(" ", 2)
-    if len(fields) < 2 or not fields[0].startswith("HTTP/") or not fields[1].isdigit():
-        raise ConnectionFailed(f"not an HTTP response: {lines[0][:80]!r}")
-    headers: dict[str, str] = {}
-    key = ""
-    for line in lines[1:]:
-        if line[:1] in (" ", "\t") and key:  # an obsolete folded continuation line
-            headers[key] = f"{headers[key]} {line.strip()}"
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise ConnectionFailed(f"malformed response header {line[:80]!r}")
-        key, value = name.strip().lower(), value.strip()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    return int(fields[1]), fields[0], headers
-
-
-def _dechunk(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
-    """(body, bytes used up to the end of the trailer), or None when incomplete."""
-    body = bytearray()
-    pos = start
-    while True:
-        eol = buffer.find(b"\r\n", pos)
-        if eol < 0:
-            return None
-        size_field = bytes(buffer[pos:eol]).split(b";", 1)[0].strip()
-        if not _HEX.fullmatch(size_field):
-            raise ConnectionFailed(f"bad chunk size {size_field[:20]!r}")
-        size = int(size_field, 16)
-        pos = eol + 2
-        if size == 0:
-            trailer_end = buffer.find(b"\r\n\r\n", pos - 2)
-            if trailer_end < 0:
-                return None
-            return bytes(body), trailer_end + 4
-        if len(buffer) < pos + size + 2:
-            return None
-        body += buffer[pos : pos + size]
-        pos += size + 2  # the chunk's own CRLF
-
-
-def _decode(body: bytes, encoding: str) -> bytes:
-    try:
-        if encoding in ("gzip", "x-gzip"):
-            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        try:
-            return zlib.decompress(body)  # deflate as zlib-wrapped, as the standard says
-        except zlib.error:
-            return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
-    except zlib.error as e:
-        raise ConnectionFailed(f"cannot decode the {encoding} body: {e}") from None

@@ -15,11 +15,11 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from eval_anything.core.content import TextPart
 from eval_anything.core.outputs import ModelOutput
-from eval_anything.models.http_pool import ConnectionFailed, ConnectionPool
+from eval_anything.models.http_pool import ConnectionPool
+from eval_anything.models.http_response import ConnectionFailed
 from eval_anything.redact import redact, register_secret
 
 # retry warnings are the adapter's: users filter and tests capture them under its name
@@ -140,15 +140,14 @@ async def post_json(
     retry_delay: Callable[[int, float | None], float],
     api_key_env: str,
 ) -> dict[str, Any]:
-    """The JSON object a 2xx answer to ``body`` (JSON bytes) at ``url`` carries, retrying what
-    may succeed when tried again (see the adapter's docstring); :class:`RequestFailed` when it
-    fails for good."""
-    target = _target(url)
+    """The JSON object a 2xx answer to ``body`` (JSON bytes) at ``url`` (the pool's, named in
+    messages) carries, retrying what may succeed when tried again (see the adapter's
+    docstring); :class:`RequestFailed` when it fails for good."""
     last = ""
     for attempt in range(max_retries + 1):
         retry_after: float | None = None
         try:
-            resp = await pool.post(target, body, headers)
+            resp = await pool.post(body, headers)
         except TimeoutError as e:
             last = f"timed out after {timeout:g} s ({e}) at {url}"
         except ConnectionFailed as e:
@@ -250,12 +249,6 @@ def error_text(raw: bytes) -> str:
 def redact_key(text: str, key: str | None) -> str:
     register_secret(key)
     return redact(text.replace(key, "***") if key else text)
-
-
-def _target(url: str) -> str:
-    """The request target (path and query) of ``url``."""
-    parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _text(raw: bytes) -> str:
