@@ -17,8 +17,10 @@ three things are timed:
   per round against its own start-up;
 - raw: a bare asyncio client sending the same requests at the same concurrency (a second
   semaphore and client for the judge request that follows each answer), over aiohttp, over
-  httpx, and over the adapter's own connection pool (``eval_anything/models/http_pool.py``;
-  ours against this one is the harness's own cost: planning, judging, records, the log);
+  httpx (both on asyncio's loop), and over the adapter's own connection pool
+  (``eval_anything/models/http_pool.py``) on the adapter's own event loop (uvloop where
+  installed); ours against this one is the harness's own cost: planning, judging, records, the
+  log;
 - ideal: ``ceil(N / C) x latency`` (waves of C requests); with a judge one more wave, since the
   last answers still need their verdicts.
 - CPU: the command's CPU seconds (user + system) beyond those of the one-item start-up run,
@@ -119,6 +121,16 @@ def ours(base_url: str, tasks_dir: Path, work: Path, conc: int, judged: bool,
     if n != limit:
         raise RuntimeError(f"run wrote {n} records, expected {limit}")
     return wall, float(results["timings"][task]), cpu
+
+
+def run_raw(client: Any, library: str) -> float:
+    """aiohttp and httpx on asyncio's own loop; the bare client over our pool on the adapter's
+    loop (uvloop where installed), so that ours against it is the harness's cost alone."""
+    from eval_anything.models.openai_http import new_event_loop
+
+    factory = new_event_loop if library == "pool" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return float(runner.run(client))
 
 
 async def raw_client(base_url: str, n: int, conc: int, judged: bool, library: str) -> float:
@@ -244,7 +256,7 @@ def measure(args: argparse.Namespace, base_url: str, tasks_dir: Path, work: Path
         cpus.append(cpu - one_cpu)
         for lib, times in raws.items():
             c0 = time.process_time()
-            times.append(asyncio.run(raw_client(base_url, args.requests, conc, judged, lib)))
+            times.append(run_raw(raw_client(base_url, args.requests, conc, judged, lib), lib))
             if lib == "aiohttp":
                 raw_cpus.append(time.process_time() - c0)
     med = statistics.median

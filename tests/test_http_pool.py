@@ -28,6 +28,16 @@ TLS = Path(__file__).parent / "data" / "tls"
 Handler = Callable[[socket.socket, int], None]
 
 
+@pytest.fixture(autouse=True, params=["asyncio", "uvloop"])
+def event_loop_kind(request: pytest.FixtureRequest):  # noqa: ANN201 - a fixture
+    """Every test on both loops the adapter may run on (openai_http.new_event_loop)."""
+    if request.param == "uvloop":
+        uvloop = pytest.importorskip("uvloop")
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    yield request.param
+    asyncio.set_event_loop_policy(None)
+
+
 class ScriptedServer:
     """Accepts connections on 127.0.0.1; ``handler(sock, n)`` serves the n-th (from 0) on a
     thread of its own and closes it when done."""
@@ -382,3 +392,48 @@ def _text(text: str):  # noqa: ANN202 - a content part
     from eval_anything.core.content import TextPart
 
     return TextPart(text=text)
+
+
+def test_a_first_wave_shares_one_address_look_up_even_when_its_starter_is_cancelled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    srv = keep_alive_server(lambda i: reply(b"{}"))
+    pool = ConnectionPool(f"http://localhost:{srv.port}/v1/chat/completions", timeout=10)
+    looked_up: list[str] = []
+    real = ConnectionPool._look_up
+
+    async def slow_lookup(self: ConnectionPool, loop: asyncio.AbstractEventLoop) -> list:
+        looked_up.append(self.host)
+        await asyncio.sleep(0.2)  # long enough for the whole wave to be waiting on it
+        return [a for a in await real(self, loop) if a[0] == socket.AF_INET]
+
+    monkeypatch.setattr(ConnectionPool, "_look_up", slow_lookup)
+
+    async def go() -> list:
+        first = asyncio.ensure_future(pool.post(b"{}", {}))  # starts the look-up
+        await asyncio.sleep(0.05)
+        rest = [asyncio.ensure_future(pool.post(b"{}", {})) for _ in range(30)]
+        first.cancel()  # the look-up it started goes on for the others
+        try:
+            return await asyncio.gather(*rest)
+        finally:
+            pool.close()
+
+    answers = asyncio.run(go())
+    assert [a.status for a in answers] == [200] * 30
+    assert looked_up == ["localhost"]
+
+
+def test_the_adapter_loop_is_uvloop_where_installed_unless_asked_for_asyncio(
+    monkeypatch: pytest.MonkeyPatch, event_loop_kind: str
+) -> None:
+    from eval_anything.models.openai_http import new_event_loop
+
+    if event_loop_kind == "asyncio":
+        monkeypatch.setenv("EVAL_ANYTHING_EVENT_LOOP", "asyncio")
+    loop = new_event_loop()
+    try:
+        expected = "uvloop" if event_loop_kind == "uvloop" else "asyncio"
+        assert type(loop).__module__.split(".")[0] == expected
+    finally:
+        loop.close()

@@ -29,7 +29,7 @@ import asyncio
 import socket
 import ssl
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from eval_anything.models.http_response import ConnectionFailed, Response, parse_response
@@ -67,6 +67,7 @@ class ConnectionPool:
         self.idle: list[_Connection] = []
         self.addresses: list[tuple[Any, ...]] = []
         self.resolved_at = 0.0
+        self.lookup: asyncio.Task[list[tuple[Any, ...]]] | None = None  # one under way
         self.closed = False
 
     # ------------------------------------------------------------------ requests
@@ -158,18 +159,28 @@ class ConnectionPool:
     async def _resolve(
         self, loop: asyncio.AbstractEventLoop, refresh: bool
     ) -> tuple[list[tuple[Any, ...]], bool]:
-        """The host's addresses, and whether they were looked up just now."""
-        now = time.monotonic()
-        if not refresh and self.addresses and now - self.resolved_at <= RESOLVE_TTL:
+        """The host's addresses, and whether they were looked up just now. Requests that need
+        them together share one look-up (a first wave of 256 connections took 256 threads)."""
+        fresh = time.monotonic() - self.resolved_at <= RESOLVE_TTL
+        if self.lookup is None and not refresh and self.addresses and fresh:
             return self.addresses, False
+        if self.lookup is None:
+            self.lookup = loop.create_task(self._look_up(loop))
+            self.lookup.add_done_callback(_retrieve)
+        # shielded: a cancelled request must not cancel the look-up the others wait for
+        return await asyncio.shield(self.lookup), True
+
+    async def _look_up(self, loop: asyncio.AbstractEventLoop) -> list[tuple[Any, ...]]:
         try:
             infos = await loop.getaddrinfo(
                 self.host, self.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
             )
         except OSError as e:
             raise ConnectionFailed(f"cannot resolve {self.host!r}: {e}") from None
-        self.addresses, self.resolved_at = list(infos), now
-        return self.addresses, True
+        finally:
+            self.lookup = None
+        self.addresses, self.resolved_at = list(infos), time.monotonic()
+        return self.addresses
 
     def close(self) -> None:
         """Close every idle connection; one in use closes when its request ends."""
@@ -177,6 +188,12 @@ class ConnectionPool:
         idle, self.idle = self.idle, []
         for conn in idle:
             conn.abort()
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """A look-up whose requests were all cancelled: its outcome is nobody's error."""
+    if not task.cancelled():
+        task.exception()
 
 
 class _Connection(asyncio.Protocol):
@@ -198,8 +215,8 @@ class _Connection(asyncio.Protocol):
     # ------------------------------------------------------------------ protocol events
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
