@@ -510,3 +510,24 @@ def test_model_args_are_typed_by_the_adapter_signature(tmp_path: Path) -> None:
     from eval_anything.core.results_files import read_results
 
     assert read_results(tmp_path / "out").tasks["corpus"].metrics["exact_match"].value == 1.0
+
+
+@pytest.mark.parametrize("value", ["trio", "uvloop-missing"])
+def test_a_wrong_event_loop_choice_stops_a_served_run_before_any_file(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if value == "uvloop-missing":  # asked for by name where it is not installed
+        import importlib.util
+
+        real = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *a: None if name == "uvloop" else real(name, *a))
+        value = "uvloop"
+    monkeypatch.setenv("EVAL_ANYTHING_EVENT_LOOP", value)
+    task_dir(tmp_path)
+    args = run_args(tmp_path, model_args="base_url=http://127.0.0.1:9/v1,model=m")
+    args[args.index("scripted")] = "openai"
+    result = CliRunner().invoke(app, args)
+    _check(result, EXIT_USER, ("EVAL_ANYTHING_EVENT_LOOP", value))
+    assert not (tmp_path / "out").exists()

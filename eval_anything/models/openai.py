@@ -42,6 +42,7 @@ from eval_anything.models.openai_http import (
     Flight,
     RequestFailed,
     Session,
+    event_loop_choice,
     parse_completion,
     parse_retry_after,
     post_json,
@@ -124,6 +125,7 @@ class OpenAIModel(ModelAdapter):
                 "--model-args for 'openai': need max_concurrency >= 1, max_retries >= 0 and "
                 "video_frames >= 1"
             )
+        event_loop_choice()  # a wrong EVAL_ANYTHING_EVENT_LOOP stops the run here, not midway
         self.model = str(model)
         self.base_url = str(base_url).rstrip("/")
         self.url = f"{self.base_url}/chat/completions"
