@@ -46,16 +46,32 @@ class GenerateRequest(BaseModel):
     apply_chat_template: bool = Field(
         default=True, description="False: the prompt is raw text (lm-eval style), no chat template."
     )
+    output_modalities: tuple[str, ...] = Field(
+        default=("text",),
+        description="What the item asks the model to answer with (the task's output "
+        "modalities): an adapter that can emit media natively picks its generation mode from it.",
+    )
 
     @classmethod
     def from_parts(
-        cls, parts: list[Any], gen: GenerationConfig | None = None, system: str | None = None
+        cls,
+        parts: list[Any],
+        gen: GenerationConfig | None = None,
+        system: str | None = None,
+        output_modalities: tuple[str, ...] = ("text",),
     ) -> GenerateRequest:
         msgs = []
         if system:
             msgs.append(Message(role="system", content=[TextPart(text=system)]))
         msgs.append(Message(role="user", content=list(parts)))
-        return cls(messages=msgs, gen=gen or GenerationConfig())
+        return cls(
+            messages=msgs, gen=gen or GenerationConfig(), output_modalities=tuple(output_modalities)
+        )
+
+    @property
+    def wants_media(self) -> tuple[str, ...]:
+        """The non-text modalities asked for, in request order."""
+        return tuple(m for m in self.output_modalities if m != "text")
 
     def content_hash(self) -> str:
         h = hashlib.sha256()
@@ -64,6 +80,8 @@ class GenerateRequest(BaseModel):
         h.update(self.gen.model_dump_json().encode())
         if not self.apply_chat_template:
             h.update(b"raw-prompt")
+        if self.output_modalities != ("text",):  # text-only requests keep their old hashes
+            h.update(b"out:" + ",".join(self.output_modalities).encode())
         return h.hexdigest()
 
     @property

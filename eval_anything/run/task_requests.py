@@ -11,7 +11,6 @@ from eval_anything.core.content import TextPart
 from eval_anything.core.outputs import LoglikelihoodOutput, ModelOutput
 from eval_anything.core.requests import GenerateRequest, LoglikelihoodRequest, Message
 from eval_anything.core.results import MEDIA_DIR, SampleRecord, ScoreRecord
-from eval_anything.core.results_files import append_sample_records
 from eval_anything.core.sample import Sample
 from eval_anything.models.base import ModelAdapter
 from eval_anything.run.cache import ResponseCache, make_key
@@ -70,7 +69,9 @@ class TaskRequests:
                 continuations=[self.spec.choice_delimiter + c for c in sample.choices],
                 apply_chat_template=self.spec.apply_chat_template,
             )
-        return GenerateRequest.from_parts(parts, self.gen, system)
+        return GenerateRequest.from_parts(
+            parts, self.gen, system, output_modalities=tuple(self.spec.output_modalities)
+        )
 
     def is_done(self, sample: Sample, record: SampleRecord | None) -> bool:
         """Answered for this prompt and input, and not failed: an item whose model or judge
@@ -232,19 +233,6 @@ def _mc_output(ll: LoglikelihoodOutput, sample: Sample) -> ModelOutput:
         choice_logprobs=ll.logprobs,
         choice_greedy=ll.greedy,
     )
-
-
-def run_batch(
-    treq: TaskRequests,
-    batch: list[Sample],
-    scorers: list[Scorer],
-    ctx: ScoreContext,
-    log: Path,
-) -> list[SampleRecord]:
-    """Answer, score and append one batch to the sample log."""
-    records = score_answers(treq, treq.answer(batch), scorers, ctx)
-    append_sample_records(log, records)
-    return records
 
 
 def score_answers(
