@@ -49,7 +49,8 @@ def jsonl_values(path: Path) -> Iterator[tuple[int, Any]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise RowError(f"not UTF-8 text ({e.reason}); save the file as UTF-8", lineno) from None
+                problem = f"not UTF-8 text ({e.reason}); save the file as UTF-8"
+                raise RowError(problem, lineno) from None
             if line.strip():
                 yield lineno, loads(line, lineno)
 
