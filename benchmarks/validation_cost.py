@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from eval_anything.run.folder_lock import FolderLock
-from eval_anything.run.runner import check_prompts
+from eval_anything.run.plan import check_prompts
 from eval_anything.spec.catalog import load_catalog
 from eval_anything.spec.sources import check_media, iter_rows, load_samples, media_roots
 

@@ -365,7 +365,57 @@ TRAINER_CASES = [
     _trainer(GOOD_TRAIN, ("rows.jsonl", "row 0", "JSON object"), "train-data-rows-not-objects"),
 ]
 
+def _yaml_latin1_bytes(tmp: Path) -> list[str]:
+    task_dir(tmp)
+    (tmp / "tasks" / "task.yaml").write_bytes(TASK.replace("corpus", "corpus # caf\xe9", 1)
+                                              .replace("LOADER", "qa").encode("latin-1"))
+    return run_args(tmp)
+
+
+def _judge_role_typo(tmp: Path) -> list[str]:
+    task_dir(tmp, yaml=TASK.replace("exact_match", "pairwise_vs_reference"))
+    return [*run_args(tmp), "--judge", "judge=keyword", "--judge", "jduge=keyword"]
+
+
+def _push_to(store: Callable[[Path], str]) -> Callable[[Path], list[str]]:
+    def make(tmp: Path) -> list[str]:
+        task_dir(tmp)
+        return [*run_args(tmp), "--push", "--store", store(tmp)]
+
+    return make
+
+
+def _not_sqlite(tmp: Path) -> str:
+    (tmp / "store.sqlite").write_text("this is not a database, just text\n" * 100)
+    return str(tmp / "store.sqlite")
+
+
+def _a_folder(tmp: Path) -> str:
+    (tmp / "adir").mkdir()
+    return str(tmp / "adir")
+
+
+INPUT_GAP_CASES = [
+    Case("yaml-latin1-bytes", _yaml_latin1_bytes, ("task.yaml", "not UTF-8")),
+    flag_case("judge-role-no-task-has", ("--judge image_judge=analyzer", "no selected task",
+                                         "corpus", "need no judge"),
+              "--judge", "image_judge=analyzer"),
+    Case("judge-role-typo", _judge_role_typo, ("--judge jduge=keyword", "'jduge'",
+                                               "judge roles are judge")),
+    Case("run-push-store-not-sqlite", _push_to(_not_sqlite),
+         ("store.sqlite", "not an intact SQLite"), EXIT_ENVIRONMENT),
+    Case("run-push-store-is-folder", _push_to(_a_folder), ("adir",), EXIT_ENVIRONMENT),
+    Case("run-push-store-unreachable",
+         _push_to(lambda tmp: "postgresql://nobody@127.0.0.1:1/leaderboard"),
+         ("store postgresql", "127.0.0.1:1"), EXIT_ENVIRONMENT),
+    Case("run-push-store-malformed-url", _push_to(lambda tmp: "nosuchdb://host/x"),
+         ("--store nosuchdb://host/x", "sqlite:///PATH")),
+    Case("run-push-store-bad-port", _push_to(lambda tmp: "postgresql://u@host:port/db"),
+         ("--store", "host:port")),
+]
+
 ALL_CASES = [*YAML_CASES, *ROW_CASES, *MEDIA_CASES, *FLAG_CASES, *OUTPUT_CASES, *TRAINER_CASES,
+             *INPUT_GAP_CASES,
              Case("judge-unknown-kind", _unbound_judge_kind, ("--judge", "nosuchjudge"))]
 
 

@@ -26,7 +26,6 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 
-
 @contextmanager
 def user_errors() -> Iterator[None]:
     """A user error -> one readable (redacted) line on stderr and its exit code."""
@@ -79,7 +78,9 @@ def fmt(v: float | None, digits: int = 4) -> str:
 
 def results_table(results: Any) -> Table:
     """Per task and group: metric, value, stderr, 95% CI, n, unscored, judges."""
-    t = Table(title=f"run {results.run_id} - {results.model.name}", show_lines=False)
+    emits = ", ".join(results.model.output_modalities) or "-"
+    t = Table(title=f"run {results.run_id} - {results.model.name} (emits {emits})",
+              show_lines=False)
     for col in ("task", "metric", "value", "stderr", "95% CI", "n", "unscored", "judges"):
         right = col in ("value", "stderr", "n", "unscored")
         t.add_column(col, justify="right" if right else "left", overflow="fold")
@@ -168,8 +169,3 @@ def print_unscored_notes(results: Any, run_dir: Path | None) -> None:
 def run_cli(fn: Callable[[], Any]) -> Any:
     with user_errors():
         return fn()
-
-
-def die(msg: str, code: int = 2) -> None:
-    typer.echo(f"error: {redact(msg)}", err=True)
-    sys.exit(code)

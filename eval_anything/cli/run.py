@@ -87,6 +87,10 @@ def run(
         from eval_anything.run.failures import parse_fail_on_error
 
         parse_fail_on_error(fail_on_error)  # a bad value fails before the run, not after it
+        if push:  # a store that cannot take the run fails now, not after the evaluation
+            from eval_anything.store import check_store
+
+            check_store(store)
         overrides = {"max_new_tokens": max_new_tokens} if max_new_tokens else {}
         cache: Path | bool | None = False if no_cache else (cache_path or True)
         results = evaluate(

@@ -98,9 +98,6 @@ class _MediaPart(_Part):
             return h.hexdigest()
         return sha256_bytes(f"{self.type}\0".encode() + self.read_bytes())  # type: ignore[attr-defined]
 
-    def with_path(self, path: str) -> _MediaPart:
-        return self.model_copy(update={"path": path, "data": None})
-
 
 class ImagePart(_MediaPart):
     """An image. ``load()`` gives an RGB ``PIL.Image``."""

@@ -111,6 +111,11 @@ class TaskResult(BaseModel):
     judges: list[JudgeInfo] = Field(default_factory=list)
     input_modalities: list[str] = Field(default_factory=list)
     output_modalities: list[str] = Field(default_factory=list)
+    modality_gaps: list[str] = Field(
+        default_factory=list,
+        description="Output modalities the task asks for that the model cannot emit (said "
+        "before the run): answers lack them and score 0 there. Empty when the model emits all.",
+    )
     cluster_key: str | None = None
     primary_metric: str | None = Field(
         default=None, description="The metric that ranks and gates this task."

@@ -2,13 +2,14 @@
 ``RUN_DIR/samples/<task>.jsonl`` (their types are in :mod:`eval_anything.core.results`).
 
 The schema is versioned; readers refuse a newer version. ``results.json`` is written atomically
-(a temporary file in the same folder, then a rename); sample logs are appended whole lines at a
-time, and a torn last line left by a kill is cut on the next append.
+(a temporary file in the same folder, then a rename). A sample log is appended whole lines at a
+time while its task runs (a torn last line left by a kill is cut on the next append), and is
+rewritten atomically to one line per sample id when the task ends or resumes; in between, the
+last line of an id is the one that counts (:func:`read_sample_records`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -18,6 +19,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from eval_anything.core import json_rows
 from eval_anything.core.results import (
     RESULTS_FILE,
     SAMPLES_DIR,
@@ -84,13 +86,12 @@ def read_results(run_dir: Path) -> Results:
             f"{path}: no results file (is {run_dir} a run directory? a run writes it when it ends)"
         )
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
-    except UnicodeDecodeError as e:
-        raise ResultsFileError(f"{path}: not UTF-8 text ({e.reason})") from None
-    except json.JSONDecodeError as e:
+        raw = json_rows.loads(path.read_bytes())
+    except json_rows.RowError as e:
+        at = f":{e.line}" if e.line is not None else ""
         raise ResultsFileError(
-            f"{path}:{e.lineno}: not valid JSON ({e.msg}); the file is truncated or was edited: "
-            "rerun into the run folder to write it again"
+            f"{path}{at}: {e}; the file was truncated or edited: rerun into the run folder to "
+            "write it again"
         ) from None
     except OSError as e:
         raise ResultsFileError(f"{path}: cannot read it ({e.strerror})") from None
@@ -111,18 +112,15 @@ def read_results(run_dir: Path) -> Results:
     return results
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def samples_path(run_dir: Path, task: str) -> Path:
     return Path(run_dir) / SAMPLES_DIR / f"{task}.jsonl"
 
 
 def iter_sample_records(path: Path) -> Iterator[SampleRecord]:
-    """Records of a sample log. A torn *last* line (a kill mid-write, no newline after it) is
-    ignored, and repaired by the next append; any other unreadable line is an error naming the
-    file and the line, never skipped."""
+    """Records of a sample log, in file order. A torn *last* line (a kill mid-write, no newline
+    after it) is ignored, and repaired by the next append; any other unreadable line is an error
+    naming the file and the line, never skipped. Rows are read by the one strict row reader
+    (:mod:`eval_anything.core.json_rows`): a NaN a hand edit put in a score is refused."""
     if not path.exists():
         return
     try:
@@ -135,22 +133,42 @@ def iter_sample_records(path: Path) -> Iterator[SampleRecord]:
         if not line.strip():
             continue
         try:
-            yield SampleRecord.model_validate_json(line)
-        except ValidationError as e:
+            record = _parse_record(line, lineno)
+        except (json_rows.RowError, ValidationError) as e:
             if torn_tail and lineno == len(lines):
                 return
+            problem = first_field_error(e) if isinstance(e, ValidationError) else str(e)
             raise ResultsFileError(
-                f"{path}:{lineno}: not a sample record: {first_field_error(e)}; the sample log was "
+                f"{path}:{lineno}: not a sample record: {problem}; the sample log was "
                 "edited or damaged: remove that line (a rerun recomputes the sample)"
             ) from None
+        yield record
+
+
+def _parse_record(line: bytes, lineno: int | None = None) -> SampleRecord:
+    """One line of a sample log; raises ``RowError`` (NaN, Infinity) or ``ValidationError``.
+
+    pydantic's JSON parser (the fast path: a log is read whole at every resume) accepts NaN and
+    Infinity, so a line holding either word goes through the strict reader first, which
+    decides (the words may just be text inside a string)."""
+    if b"NaN" in line or b"Infinity" in line:
+        json_rows.loads(line, lineno)
+    return SampleRecord.model_validate_json(line)
 
 
 def read_sample_records(run_dir: Path, task: str) -> list[SampleRecord]:
-    """Last record per sample id wins (a resumed run may have appended a sample twice)."""
+    """The task's records, one per sample id. A task's log holds one line per id once the task
+    has ended; while it runs (or after a kill) a retried item may have a second line, and the
+    last line of an id is the one that counts, so every reader goes through here."""
+    return list(last_per_id(iter_sample_records(samples_path(run_dir, task))).values())
+
+
+def last_per_id(records: Iterable[SampleRecord]) -> dict[str, SampleRecord]:
+    """The last record of each sample id, in the order ids first appear."""
     by_id: dict[str, SampleRecord] = {}
-    for rec in iter_sample_records(samples_path(run_dir, task)):
+    for rec in records:
         by_id[rec.sample_id] = rec
-    return list(by_id.values())
+    return by_id
 
 
 def append_sample_records(
@@ -205,10 +223,10 @@ def _repair_torn_tail(path: Path, f: Any) -> None:
             return  # the common case: one byte read, whatever the log's size
         keep, tail = _last_line(r)
     try:
-        SampleRecord.model_validate_json(tail)
+        _parse_record(tail)
         f.write("\n")  # a whole record that lacks only its newline: keep it
         return
-    except ValidationError:
+    except (json_rows.RowError, ValidationError):
         pass
     f.flush()
     f.truncate(keep)
@@ -238,4 +256,7 @@ def _truncate_quietly(f: Any, size: int) -> None:
 
 
 def write_sample_records(path: Path, records: Iterable[SampleRecord]) -> None:
+    """Write a whole sample log atomically (a temporary file, then a rename): a kill at any
+    moment leaves the old log or the new one, never a mix."""
     atomic_write_text(path, "".join(r.model_dump_json() + "\n" for r in records))
+

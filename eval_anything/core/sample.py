@@ -64,6 +64,6 @@ class Sample(BaseModel):
                 p = p.model_copy(update={"path": absolute})
                 changed = True
             parts.append(p)
-        # a frozen sample without relative paths is already what we want (copying it cost
-        # more than the loader itself, per row)
+        # a sample without relative paths is returned as it is: it is frozen, and a copy per
+        # row would cost more than the loader's own work
         return self.model_copy(update={"input": parts}) if changed else self

@@ -36,7 +36,7 @@ from eval_anything.core.requests import (
     Message,
 )
 from eval_anything.models.base import ModelAdapter
-from eval_anything.run.progress import ProgressReporter
+from eval_anything.progress import ProgressReporter
 
 log = logging.getLogger(__name__)
 LM_EVAL_MODEL_NAME = "eval-anything"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
 from eval_anything import registry
 from eval_anything.core.requests import RequestFlow
@@ -27,14 +27,15 @@ if TYPE_CHECKING:
 #   tifa       answer a multiple-choice question about generated audio/video (10 right, 0 wrong)
 #   synergy    rate how well two generated modalities work together, 0-1
 #   pairwise   prefer answer A or B (position-swapped), 1 / 0.5 / 0 for A
-JUDGE_KINDS = ("amu", "text_if", "image_if", "tifa", "synergy", "pairwise")
+JudgeKind = Literal["amu", "text_if", "image_if", "tifa", "synergy", "pairwise"]
+JUDGE_KINDS: tuple[JudgeKind, ...] = get_args(JudgeKind)
 
 
 @dataclass
 class JudgeItem:
     """One thing to judge. Media parts carry absolute paths (scorers resolve them)."""
 
-    kind: str
+    kind: JudgeKind
     prompt: str
     response: str = ""
     media: list[Any] = field(default_factory=list)
@@ -80,7 +81,7 @@ class Judgment:
 class Judge(ABC):
     """Base class of judges. ``kinds`` lists the JudgeItem kinds the judge can rate."""
 
-    kinds: ClassVar[tuple[str, ...]] = ()
+    kinds: ClassVar[tuple[JudgeKind, ...]] = ()
 
     @abstractmethod
     def identity(self) -> str:

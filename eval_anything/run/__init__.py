@@ -1,2 +1,2 @@
 """Running an evaluation: planning, requests and their flow, the response cache, the runner,
-resume and rescoring, shard merging, run folders and their lock, failures and progress."""
+resume and rescoring, shard merging, run folders and their lock, failures."""

@@ -113,10 +113,10 @@ class SampleLog:
 
     Every append reaches the operating system at once, so a killed process loses nothing
     written. fsync, which only matters if the machine itself goes down, runs at most once per
-    ``sync_every`` seconds and when the task ends: at one fsync per batch it cost more than the
-    rest of our per-item work together (``benchmarks/request_overhead.py``). The file stays open
-    from the first append to :meth:`close`: opening it, making its folder and checking its last
-    byte on every append was about a tenth of the task's time in a profile at 256 in flight."""
+    ``sync_every`` seconds and when the task ends, never once per batch. The file stays open
+    from the first append to :meth:`close`, so an append is one write: the folder is made and
+    a torn last line cut once, when the file is opened (docs/benchmarks.md, "The sample log",
+    has the figures behind both rules)."""
 
     def __init__(self, path: Path, sync_every: float = 1.0) -> None:
         self.path, self.sync_every = path, sync_every

@@ -34,10 +34,10 @@ from eval_anything.core.results_files import (
     write_sample_records,
 )
 from eval_anything.errors import ConfigError, UserError
+from eval_anything.progress import ProgressReporter
 from eval_anything.run.cache import ResponseCache, cache_file
 from eval_anything.run.folder_lock import LOCK_FILE, FolderLock
 from eval_anything.run.pipeline import Stages
-from eval_anything.run.progress import ProgressReporter
 from eval_anything.run.reduce import reduce_groups
 from eval_anything.run.request_flow import run_flow, scoring_flow
 from eval_anything.run.run_dir import RUN_FILE, copy_files, prepare_run_dir
@@ -176,7 +176,8 @@ def _rescore_task(
     built: dict[str, Any], cache: ResponseCache, batch_size: int, old_run_id: str,
     reporter: ProgressReporter | None = None,
 ) -> tuple[list[SampleRecord], TaskResult]:
-    from eval_anything.run.runner import PlannedTask, judge_for, scorers_and_roles, task_result
+    from eval_anything.run.plan import PlannedTask, scorers_and_roles
+    from eval_anything.run.runner import judge_for, task_result
 
     samples = load_samples(spec, limit)
     if fingerprint(spec, samples) != old.task_fingerprint:
@@ -225,7 +226,10 @@ def _rescore_task(
     rescored.sort(key=lambda r: position[r.sample_id])
     planned = PlannedTask(spec, samples, old.task_fingerprint, scorers, roles)
     result = task_result(planned, rescored, judges)
-    result = result.model_copy(update={"details": {**old.details, "rescored_from": old_run_id}})
+    result = result.model_copy(update={
+        "details": {**old.details, "rescored_from": old_run_id},
+        "modality_gaps": old.modality_gaps,  # the same answers: the model's gaps are unchanged
+    })
     return rescored, result
 
 

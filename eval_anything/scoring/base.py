@@ -17,17 +17,18 @@ from typing import Any, ClassVar
 from eval_anything.core.outputs import ModelOutput
 from eval_anything.core.results import ScoreRecord
 from eval_anything.core.sample import Sample
+from eval_anything.judges.base import Judge
 
 
 @dataclass
 class ScoreContext:
     """What a scorer may use besides the sample and output."""
 
-    judges: dict[str, Any] = field(default_factory=dict)
+    judges: dict[str, Judge] = field(default_factory=dict)
     run_dir: Path | None = None
     task: Any = None  # TaskSpec; typed loosely so scoring stays free of task YAML details
 
-    def judge(self, role: str) -> Any:
+    def judge(self, role: str) -> Judge:
         if role not in self.judges:
             raise KeyError(f"judge role {role!r} is not bound (bind it with --judge {role}=...)")
         return self.judges[role]

@@ -17,7 +17,7 @@ from typing import Any
 from eval_anything.core.outputs import ModelOutput
 from eval_anything.core.results import ScoreRecord
 from eval_anything.core.sample import Sample
-from eval_anything.judges.base import JudgeItem
+from eval_anything.judges.base import JudgeItem, JudgeKind
 from eval_anything.registry import register
 from eval_anything.scoring.base import ScoreContext, Scorer
 from eval_anything.scoring.judged import (
@@ -32,7 +32,9 @@ from eval_anything.scoring.tifa import score_choice
 ROLE_BY_MODALITY = {
     "text": "judge", "image": "image_judge", "audio": "av_judge", "video": "av_judge",
 }
-KIND_BY_MODALITY = {"text": "text_if", "image": "image_if", "audio": "tifa", "video": "tifa"}
+KIND_BY_MODALITY: dict[str, JudgeKind] = {
+    "text": "text_if", "image": "image_if", "audio": "tifa", "video": "tifa"
+}
 
 
 @register("scorer", "instruction_following")

@@ -10,7 +10,7 @@ from eval_anything.core.content import TextPart
 from eval_anything.core.outputs import ModelOutput
 from eval_anything.core.results import ScoreRecord
 from eval_anything.formats.sections import response_text
-from eval_anything.judges.base import JudgeItem, Judgment, require_kind
+from eval_anything.judges.base import Judge, JudgeItem, JudgeKind, Judgment, require_kind
 from eval_anything.scoring.base import ScoreContext
 
 
@@ -32,8 +32,8 @@ def answer_text(output: ModelOutput) -> str:
     return response_text("".join(p.text for p in output.parts if isinstance(p, TextPart)))
 
 
-def run_judge(ctx: ScoreContext, role: str, kinds: tuple[str, ...],
-              items: list[JudgeItem]) -> tuple[Any, list[Judgment]]:
+def run_judge(ctx: ScoreContext, role: str, kinds: tuple[JudgeKind, ...],
+              items: list[JudgeItem]) -> tuple[Judge, list[Judgment]]:
     """The judge bound to ``role`` and its judgments of ``items`` (checked it can rate them)."""
     judge = ctx.judge(role)
     require_kind(judge, role, kinds)

@@ -108,12 +108,6 @@ def run_row(results: Any, where: str | None = None) -> PaperRow:
     return PaperRow(model=name, origin=results.run_id, cells=cells)
 
 
-def has_paper_scores(results: Any) -> bool:
-    """Whether a run can be shown in the paper layout."""
-    groups = _group_by_aggregation(results)
-    return "overall" in groups or "s_amg" in groups
-
-
 def format_cell(cell: MetricValue | None, key: str, with_ci: bool = True) -> str:
     """``3.87`` (paper precision: 3 digits for Select, 2 for the rest) and, when known, the 95%
     CI's half-width as ``3.87 ±0.12`` (the interval is symmetric: normal, delta method)."""

@@ -3,8 +3,6 @@ Rows become Samples through a registered loader (``loader:`` in the task YAML)."
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from eval_anything import registry
+from eval_anything.core.json_rows import RowError, jsonl_values, non_finite_field
 from eval_anything.core.sample import Sample
 from eval_anything.spec.task import TaskSpec, TaskSpecError
 
@@ -36,57 +35,32 @@ def iter_rows(spec: TaskSpec) -> tuple[Iterator[dict[str, Any]], Path]:
 
 
 def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSONL file; each must be a JSON object, and NaN/Infinity are refused (they
-    would otherwise reach scorers as the string "nan")."""
+    """Rows of a JSONL file, read by the one strict row reader (:mod:`eval_anything.core.json_rows`:
+    UTF-8, no NaN/Infinity, which would reach scorers as the string "nan"); each must be a JSON
+    object."""
     try:
-        f = path.open(encoding="utf-8")
+        for lineno, row in jsonl_values(path):
+            if not isinstance(row, dict):
+                raise TaskSpecError(
+                    f"{path}:{lineno}: a row must be a JSON object, got a "
+                    f"{type(row).__name__}; write one object per line"
+                )
+            yield row
+    except RowError as e:
+        raise TaskSpecError(f"{path}:{e.line}: {e}") from None
     except OSError as e:
         raise TaskSpecError(f"{path}: cannot read the data file ({e.strerror})") from e
-    with f:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(f, 1):  # noqa: B007 - lineno is read in the except
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line, parse_constant=_no_constant)
-                except json.JSONDecodeError as e:
-                    raise TaskSpecError(f"{path}:{lineno}: not valid JSON: {e}") from e
-                except _NonFinite as e:
-                    raise TaskSpecError(
-                        f"{path}:{lineno}: {e} is not a number JSON allows; write null for a "
-                        "missing value"
-                    ) from None
-                if not isinstance(row, dict):
-                    raise TaskSpecError(
-                        f"{path}:{lineno}: a row must be a JSON object, got a "
-                        f"{type(row).__name__}; write one object per line"
-                    )
-                yield row
-        except UnicodeDecodeError as e:
-            raise TaskSpecError(
-                f"{path}:{lineno + 1}: not UTF-8 text ({e.reason}); save the file as UTF-8"
-            ) from None
 
 
-class _NonFinite(Exception):
-    pass
-
-
-def _no_constant(name: str) -> Any:
-    raise _NonFinite(name)
-
-
-def _check_finite(value: Any, where: str) -> None:
-    """NaN or Infinity anywhere in a row (HF datasets rows are not parsed by us)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise TaskSpecError(f"{where}: holds {value}; write null for a missing value")
-    if isinstance(value, dict):
-        for v in value.values():
-            _check_finite(v, where)
-    elif isinstance(value, list):
-        for v in value:
-            _check_finite(v, where)
+def _check_finite(row: dict[str, Any], where: str) -> None:
+    """NaN or Infinity anywhere in a row that did not come through our JSON reader (a
+    ``datasets`` row, a Parquet column)."""
+    field = non_finite_field(row)
+    if field is not None:
+        raise TaskSpecError(
+            f"{where}, field {field!r}: holds a NaN or infinite number; write null for a "
+            "missing value"
+        )
 
 
 def load_samples(spec: TaskSpec, limit: int | None = None) -> list[Sample]:
@@ -103,7 +77,8 @@ def load_samples(spec: TaskSpec, limit: int | None = None) -> list[Sample]:
     for i, row in enumerate(rows):
         if limit is not None and len(samples) >= limit:
             break
-        _check_finite(row, f"{spec.file}: row {i} of {data}")
+        if spec.source.hf is not None:  # JSONL rows were checked as they were parsed
+            _check_finite(row, f"{spec.file}: row {i} of {data}")
         try:
             sample = loader(row, index=i, base_dir=base, **spec.loader.args)
         except (ValidationError, KeyError, TypeError, ValueError) as e:

@@ -165,14 +165,24 @@ class GroupSpec(BaseModel):
     file: str | None = Field(default=None, exclude=True)
 
 
-# libyaml's safe loader when PyYAML was built with it: the same documents, ~100x faster than the
-# pure-Python one, which took most of a run's start-up (every task file is read at each run)
+# libyaml's safe loader when PyYAML was built with it: the same documents, read far faster than
+# by the pure-Python loader, and every task file is read at each run's start
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_spec_file(path: Path) -> TaskSpec | GroupSpec:
+    """A task or group YAML file, checked: every problem is a :class:`TaskSpecError` naming
+    the file (and the field), never a traceback."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise TaskSpecError(
+            f"{path}: not UTF-8 text (byte {e.start}: {e.reason}); save the file as UTF-8"
+        ) from None
+    except OSError as e:
+        raise TaskSpecError(f"{path}: cannot read the task file ({e.strerror})") from None
+    try:
+        raw = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as e:
         raise TaskSpecError(f"{path}: not valid YAML: {e}") from e
     if not isinstance(raw, dict):

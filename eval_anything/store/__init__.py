@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from eval_anything.store import queries
 from eval_anything.store.config import STORE_ENV, default_store_url, normalize_url
-from eval_anything.store.engine import Store, open_store
+from eval_anything.store.engine import Store, check_store, open_store
 from eval_anything.store.errors import StoreError
 from eval_anything.store.ingest import ingest, push
 
 __all__ = [
-    "STORE_ENV", "Store", "StoreError", "default_store_url", "ingest", "normalize_url",
-    "open_store", "push", "queries",
+    "STORE_ENV", "Store", "StoreError", "check_store", "default_store_url", "ingest",
+    "normalize_url", "open_store", "push", "queries",
 ]

@@ -11,6 +11,7 @@ a push takes a transaction-scoped advisory lock on its run id instead.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -18,10 +19,10 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
-from eval_anything.errors import database_failure
+from eval_anything.errors import ConfigError, database_failure
 from eval_anything.store.config import normalize_url, redact, sqlite_file
 from eval_anything.store.errors import StoreError
 
@@ -168,6 +169,39 @@ def open_store(url: str | None = None, migrate: bool = True) -> Store:
         raise store_failure(e, url, "cannot open it") from e
 
 
+def check_store(url: str | None) -> str:
+    """Check, before a run that will push to it, that the store at ``url`` can take the push,
+    so that a bad store fails in a second instead of after the evaluation: a URL SQLAlchemy
+    cannot use is a :class:`~eval_anything.errors.ConfigError` (exit 2); a store that cannot be
+    reached, opened, migrated or written is a :class:`StoreError` (exit 4). A SQLite file that
+    does not exist yet is not created here (only its folder is checked): a run whose input
+    then fails leaves nothing behind. Returns the normalized URL."""
+    full = normalize_url(url)
+    shown = redact(full)
+    try:
+        make_url(full).get_dialect()
+    except (ArgumentError, ValueError) as e:
+        raise ConfigError(
+            f"--store {redact(str(url))}: not a store URL eval-anything can use ({e}); give "
+            "sqlite:///PATH, postgresql://USER@HOST/DB or a file path"
+        ) from None
+    path = sqlite_file(full)
+    if path is not None and not path.exists():
+        folder = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreError(
+                f"store {shown}: cannot create {path}: {folder} is not a folder this user can "
+                "write; choose another store path"
+            )
+        return full
+    with open_store(full) as store:
+        try:
+            store.write(lambda conn: None)
+        except DBAPIError as e:
+            raise store_failure(e, full, "cannot write") from e
+    return full
+
+
 def store_failure(e: DBAPIError, url: str | None, doing: str) -> StoreError:
     """One line naming the store, what failed and the fix (a full disk, a locked or corrupt
     database, a server that refuses the connection)."""
@@ -178,4 +212,5 @@ def store_failure(e: DBAPIError, url: str | None, doing: str) -> StoreError:
         known = database_failure(e.orig, where)
         if known is not None:
             return StoreError(str(known))
-    return StoreError(f"{where}: {doing}: {e.orig}")
+    reason = " ".join(str(e.orig).split())  # a driver's message may span lines; ours is one
+    return StoreError(f"{where}: {doing}: {reason}")

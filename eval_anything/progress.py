@@ -1,4 +1,8 @@
-"""Progress bars (rich, on stderr) with samples per second and time remaining."""
+"""Progress bars (rich, on stderr) with samples per second and time remaining.
+
+A home of its own because more than one stage reports progress: the runner (one bar per task),
+the lm-eval bridge (one bar per lm-eval request type) and the trainers (language-feedback
+rounds). It imports nothing of ours, so any of them can use it without importing another."""
 
 from __future__ import annotations
 
@@ -37,6 +41,9 @@ class _Bar:
 
 
 class ProgressReporter:
+    """Bars on stderr, one per :meth:`task`; disabled (``--quiet``) it draws nothing and every
+    call is a no-op, so callers never branch on whether progress is shown."""
+
     def __init__(self, enabled: bool = True) -> None:
         self.progress: Progress | None = None
         if enabled:
