@@ -10,6 +10,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "agent": "eval_anything.models.agent:AgentModel",
         "procedural": "eval_anything.models.procedural:ProceduralGenerator",
         "diffusers": "eval_anything.models.diffusers_gen:DiffusersGenerator",
+        "tts": "eval_anything.models.text_to_audio:TextToAudioGenerator",
         "clip": "eval_anything.models.clip:ClipModel",
         "vllm": "eval_anything.models.vllm:VLLMModel",
     },
