@@ -22,7 +22,7 @@ def dpo_row(model_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
                 "(put their wheels in benchmarks/wheels; see gpu_check.sh)"}
     from dpo_step import ours
 
-    from eval_anything.trainers.data import Pair
+    from eval_anything.trainers.data.examples import Pair
 
     n_pairs = 4 * args.batch
     pairs = [Pair(prompt_text(i, args.prompt_words), prompt_text(i + 1, 32),

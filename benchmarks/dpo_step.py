@@ -1,10 +1,11 @@
 """DPO step time: our configured TRL DPOTrainer against a plain PyTorch DPO step.
 
 Same model, same pairs, same batch, same precision (chosen from the hardware by
-``eval_anything.trainers.precision``), reference log-probs precomputed in both. The plain loop is
-the least a DPO step can do: one policy forward over chosen+rejected, the sigmoid loss, backward,
-AdamW. The ratio says what TRL's machinery costs on top (aim: within 10%). Rounds alternate
-ours / plain so that load from other processes hits both alike; the figure is the median step.
+``eval_anything.trainers.setup.precision``), reference log-probs precomputed in both. The plain
+loop is the least a DPO step can do: one policy forward over chosen+rejected, the sigmoid loss,
+backward, AdamW. The ratio says what TRL's machinery costs on top (aim: within 10%). Rounds
+alternate ours / plain so that load from other processes hits both alike; the figure is the
+median step.
 
     python benchmarks/dpo_step.py                       # SmolLM2-135M, 4 pairs of 82 tokens
     python benchmarks/dpo_step.py --model DIR --steps 3 --rounds 2 --json out.json
@@ -27,11 +28,11 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
-from eval_anything.trainers.common import resolve_model_path
+from eval_anything.trainers.algorithms.dpo import build_dpo_trainer
 from eval_anything.trainers.config import load_train_config
-from eval_anything.trainers.data import Pair
-from eval_anything.trainers.dpo import build_dpo_trainer
-from eval_anything.trainers.precision import choose_precision
+from eval_anything.trainers.data.examples import Pair
+from eval_anything.trainers.setup.models import resolve_model_path
+from eval_anything.trainers.setup.precision import choose_precision
 
 WORDS = ("the quick brown fox jumps over a lazy dog while seven red birds sing near the old "
          "river and children count stones in the warm evening light").split()

@@ -58,7 +58,7 @@ def main() -> None:
 
 def add_gains(rows: dict[str, Any]) -> None:
     """Each method's paired difference against the base run (scored in the SFT or DPO run)."""
-    from eval_anything.trainers.demo import DEMO_SCORE, DEMO_TASK, paired_gain
+    from eval_anything.trainers.demo.loop import DEMO_SCORE, DEMO_TASK, paired_gain
 
     base = next((r for r in rows.values() if r.get("base_run")), None)
     for r in rows.values():
@@ -70,7 +70,7 @@ def add_gains(rows: dict[str, Any]) -> None:
 
 
 def demo_method(method: str, work: Path, cache: str, args: Any) -> dict[str, Any]:
-    from eval_anything.trainers.demo import DemoSettings, run_demo
+    from eval_anything.trainers.demo.loop import DemoSettings, run_demo
 
     t0 = time.perf_counter()
     settings = DemoSettings(workdir=work / method, algorithm=method, max_steps=args.steps,
@@ -83,10 +83,10 @@ def demo_method(method: str, work: Path, cache: str, args: Any) -> dict[str, Any
 
 def llf_method(work: Path, cache: str, args: Any) -> dict[str, Any]:
     from eval_anything.trainers import train
-    from eval_anything.trainers.common import resolve_model_path
     from eval_anything.trainers.config import load_train_config
-    from eval_anything.trainers.demo import DEMO_TASK, DemoSettings, demo_pairs, task_spec
-    from eval_anything.trainers.demo_data import data_file
+    from eval_anything.trainers.demo.bundled_data import data_file
+    from eval_anything.trainers.demo.loop import DEMO_TASK, DemoSettings, demo_pairs, task_spec
+    from eval_anything.trainers.setup.models import resolve_model_path
 
     t0 = time.perf_counter()
     settings = DemoSettings(max_steps=args.steps, precision=args.precision)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from eval_anything.core.results_files import read_results
-from eval_anything.trainers.callback import AutoScoreCallback
-from eval_anything.trainers.checkpoint_scoring import Ledger
+from eval_anything.trainers.autoscore.callback import AutoScoreCallback
+from eval_anything.trainers.autoscore.checkpoint_scoring import Ledger
 
 
 def _user_trainer(model_dir: Path, out: Path, callbacks: list, steps: int = 3):  # type: ignore[no-untyped-def]
@@ -109,7 +109,7 @@ def test_background_scoring_finishes_before_train_returns(
 
 
 def test_ledger_keeps_scored_checkpoints_across_restarts(tmp_path: Path) -> None:
-    from eval_anything.trainers.checkpoint_scoring import ScoreOutcome
+    from eval_anything.trainers.autoscore.checkpoint_scoring import ScoreOutcome
 
     ledger = Ledger(tmp_path / "ledger.json", "run-a")
     ledger.record(ScoreOutcome(name="checkpoint-5", checkpoint="/c/5", step=5, status="scored",
@@ -132,7 +132,7 @@ def test_each_checkpoint_says_when_scoring_starts_and_ends(
 ) -> None:
     """The child's own bars go to its log; the parent prints one line at the start and one at
     the end of each checkpoint, with the elapsed time and why it was not scored."""
-    from eval_anything.trainers.checkpoint_scoring import CheckpointScorer, ScoreSettings
+    from eval_anything.trainers.autoscore.checkpoint_scoring import CheckpointScorer, ScoreSettings
 
     settings = ScoreSettings(tasks=["mini_amu"], push=False, cache_path=False)
     missing = tmp_path / "checkpoint-7"  # no weights: the child fails on a real input

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from eval_anything.trainers.data import Pair
+from eval_anything.trainers.data.examples import Pair
 
 FIELDS = ("log_probs", "entropy", "mean_logits", "is_top1", "log_sum_sq_probs", "label_mask")
 
@@ -17,7 +17,7 @@ def _patched_pair(model_dir: Path) -> tuple[torch.nn.Module, torch.nn.Module]:
     from transformers import AutoModelForCausalLM
     from trl.trainer.utils import add_fused_lm_head
 
-    from eval_anything.trainers.cpu_lm_head import use_full_logits_head
+    from eval_anything.trainers.setup.cpu_lm_head import use_full_logits_head
 
     outputs = ("log_probs", "entropy", "mean_logits", "is_top1", "log_sum_sq_probs")
     fused = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
@@ -59,7 +59,7 @@ def test_scaled_logits_keep_trls_head(tiny_llama: Path) -> None:
     from transformers import AutoModelForCausalLM
     from trl.trainer.utils import add_fused_lm_head
 
-    from eval_anything.trainers.cpu_lm_head import use_full_logits_head
+    from eval_anything.trainers.setup.cpu_lm_head import use_full_logits_head
 
     model = AutoModelForCausalLM.from_pretrained(tiny_llama)
     assert not use_full_logits_head(model)  # not patched by TRL: nothing to replace
@@ -72,9 +72,9 @@ def test_scaled_logits_keep_trls_head(tiny_llama: Path) -> None:
 def test_dpo_trainer_on_cpu_uses_full_logits_unless_told(
     tiny_llama: Path, tmp_path: Path, choice: str
 ) -> None:
+    from eval_anything.trainers.algorithms.dpo import build_dpo_trainer
     from eval_anything.trainers.config import load_train_config
-    from eval_anything.trainers.cpu_lm_head import trl_patched
-    from eval_anything.trainers.dpo import build_dpo_trainer
+    from eval_anything.trainers.setup.cpu_lm_head import trl_patched
 
     cfg = load_train_config(None, "dpo", {
         "model.path": str(tiny_llama), "data.train": "pairs",

@@ -9,21 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from eval_anything.trainers import demo_data
+from eval_anything.trainers.demo import bundled_data
 
 
 def test_bundled_demo_data_is_current_and_held_out() -> None:
-    folder = demo_data.data_file().parent
-    for name, text in demo_data.render().items():
+    folder = bundled_data.data_file().parent
+    for name, text in bundled_data.render().items():
         assert (folder / name).read_text(encoding="utf-8") == text, (
-            f"{name} is stale: run python -m eval_anything.trainers.demo_data"
+            f"{name} is stale: run python -m eval_anything.trainers.demo.bundled_data"
         )
     from eval_anything.spec.catalog import load_catalog
     from eval_anything.spec.sources import load_samples
 
     spec = load_catalog([]).tasks["mini_amg_modality_selection"]
     evaluated = {s.metadata["instruction"].strip().lower() for s in load_samples(spec)}
-    trained = {item[0].strip().lower() for item in demo_data.ITEMS}
+    trained = {item[0].strip().lower() for item in bundled_data.ITEMS}
     assert not evaluated & trained
 
 
@@ -31,14 +31,15 @@ def test_chosen_answers_score_their_combination() -> None:
     from eval_anything.core.outputs import ModelOutput
     from eval_anything.scoring.selection import chosen_combination
 
-    for row in demo_data.pairs():
+    for row in bundled_data.pairs():
         combo, _ = chosen_combination(ModelOutput(parts=[{"type": "text", "text": row["chosen"]}]))
         assert combo == row["combination"], row["id"]
 
 
 def test_sft_trains_each_instruction_once_with_its_preferred_answer() -> None:
-    from eval_anything.trainers.data import Pair, completions_dataset
-    from eval_anything.trainers.demo import preferred_answers
+    from eval_anything.trainers.data.examples import Pair
+    from eval_anything.trainers.data.trl_datasets import completions_dataset
+    from eval_anything.trainers.demo.loop import preferred_answers
 
     pairs = [Pair("q1", "good 1", "bad a", system="sys"), Pair("q1", "good 1", "bad b",
              system="sys"), Pair("q2", "good 2", "bad c")]
@@ -70,7 +71,7 @@ def test_unknown_demo_algorithm_is_refused_before_anything_is_touched(tmp_path: 
 @pytest.mark.slow
 @pytest.mark.parametrize("algorithm", ["sft", "dpo"])
 def test_demo_loop_on_a_tiny_model(tmp_path: Path, tiny_llama: Path, algorithm: str) -> None:
-    from eval_anything.trainers.demo import DemoSettings, report_lines, run_demo
+    from eval_anything.trainers.demo.loop import DemoSettings, report_lines, run_demo
 
     store = tmp_path / "store.sqlite"
     settings = DemoSettings(

@@ -10,10 +10,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from eval_anything.trainers.algorithms.dpo import (
+    build_dpo_trainer,
+    dpo_arguments,
+    should_precompute,
+)
 from eval_anything.trainers.config import load_train_config
-from eval_anything.trainers.data import Pair
-from eval_anything.trainers.dpo import build_dpo_trainer, dpo_arguments, should_precompute
-from eval_anything.trainers.precision import Precision
+from eval_anything.trainers.data.examples import Pair
+from eval_anything.trainers.setup.precision import Precision
 
 BETA = 0.3
 
@@ -117,7 +121,7 @@ def test_loss_variants_and_weights_reach_trl(tmp_path: Path, tiny_llama: Path) -
     args = dpo_arguments(cfg, Precision("fp32", "cpu", "test"), n_pairs=4)
     assert args["loss_type"] == ["sigmoid", "hinge"] and args["loss_weights"] == [0.7, 0.3]
     assert args["bf16"] is False and args["fp16"] is False and args["use_cpu"] is True
-    from eval_anything.trainers.common import checkpointing_arg
+    from eval_anything.trainers.setup.trl_arguments import checkpointing_arg
 
     assert args[checkpointing_arg()] is False
 
@@ -133,7 +137,8 @@ def test_precompute_auto_only_when_every_pair_is_seen(tmp_path: Path, tiny_llama
 
 
 def test_data_formats_become_the_same_pairs(tmp_path: Path) -> None:
-    from eval_anything.trainers.data import read_rows, resolve_format, to_pairs
+    from eval_anything.trainers.data.formats import resolve_format, to_pairs
+    from eval_anything.trainers.data.row_files import read_rows
 
     rows = {
         "aa.jsonl": {"prompt": "Q", "response_0": "bad", "response_1": "good",

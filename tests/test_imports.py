@@ -268,7 +268,8 @@ print(json.dumps(failures))
 
 def importable_modules() -> list[str]:
     modules = sorted(set(all_modules(package_roots())) - NOT_IMPORTABLE)
-    assert "eval_anything.run.runner" in modules and "eval_anything.trainers.dpo" in modules
+    assert "eval_anything.run.runner" in modules
+    assert "eval_anything.trainers.algorithms.dpo" in modules
     assert "eval_anything.leaderboard.data" in modules
     return modules
 

@@ -12,8 +12,8 @@ from eval_anything.core.outputs import ModelOutput
 from eval_anything.core.requests import GenerateRequest
 from eval_anything.errors import ConfigError
 from eval_anything.models.scripted import ScriptedModel
+from eval_anything.trainers.algorithms.llf import train_llf
 from eval_anything.trainers.config import load_train_config
-from eval_anything.trainers.llf import train_llf
 
 CRITIQUE = "Answer in the sections [[response]] and [[image_instruction]]."
 
@@ -127,7 +127,7 @@ def test_each_llf_stage_shows_a_progress_bar(
 
 
 def test_stage_file_ignores_only_a_torn_last_line(tmp_path: Path) -> None:
-    from eval_anything.trainers.llf_files import StageFile
+    from eval_anything.trainers.algorithms.llf_files import StageFile
 
     path = tmp_path / "responses.jsonl"
     path.write_text('{"id": "a", "text": "x"}\n{"id": "b", "te', encoding="utf-8")

@@ -10,7 +10,7 @@ import pytest
 
 from eval_anything.errors import ConfigError
 from eval_anything.trainers.config import load_train_config, parse_set_option
-from eval_anything.trainers.precision import decide
+from eval_anything.trainers.setup.precision import decide
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -85,7 +85,8 @@ def test_precision_from_the_hardware() -> None:
 
 
 def test_sft_formats(tmp_path: Path) -> None:
-    from eval_anything.trainers.data import read_rows, resolve_format, to_completions
+    from eval_anything.trainers.data.formats import resolve_format, to_completions
+    from eval_anything.trainers.data.row_files import read_rows
 
     rows = {
         "sft.jsonl": {"prompt": "Q", "completion": "A"},
@@ -102,7 +103,8 @@ def test_sft_formats(tmp_path: Path) -> None:
 
 
 def test_bad_rows_name_the_file_row_and_field(tmp_path: Path) -> None:
-    from eval_anything.trainers.data import read_rows, resolve_format, to_pairs
+    from eval_anything.trainers.data.formats import resolve_format, to_pairs
+    from eval_anything.trainers.data.row_files import read_rows
 
     path = tmp_path / "aa.jsonl"
     path.write_text(json.dumps({"prompt": "Q", "response_0": "a", "response_1": "b",

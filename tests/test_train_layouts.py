@@ -13,7 +13,8 @@ import pytest
 from tiny_media import write_media
 
 from eval_anything.errors import ConfigError
-from eval_anything.trainers.data import read_rows, resolve_format, to_completions, to_pairs
+from eval_anything.trainers.data.formats import resolve_format, to_completions, to_pairs
+from eval_anything.trainers.data.row_files import read_rows
 
 
 def _pairs(path: Path, **kw):  # type: ignore[no-untyped-def]
@@ -135,7 +136,7 @@ def test_bad_media_is_named_with_file_row_field_and_modality(
 def test_nan_and_non_object_rows_are_refused(tmp_path: Path) -> None:
     nan = tmp_path / "nan.jsonl"
     nan.write_text('{"prompt": "Q", "chosen": "a", "rejected": "b", "score": NaN}\n')
-    with pytest.raises(ConfigError, match="nan.jsonl:1: not valid JSON: NaN"):
+    with pytest.raises(ConfigError, match="nan.jsonl:1: NaN is not a number JSON allows; write"):
         read_rows(nan)
     import pyarrow as pa
     import pyarrow.parquet as pq

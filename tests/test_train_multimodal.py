@@ -64,13 +64,13 @@ def _loss(model_dir: Path, kind: str, media_index: int, tmp_path: Path) -> float
     import torch
     from transformers import AutoProcessor
 
-    from eval_anything.trainers.common import media_auto_class
-    from eval_anything.trainers.data import Completion
-    from eval_anything.trainers.layouts import row_media
-    from eval_anything.trainers.processor_data import (
+    from eval_anything.trainers.data.examples import Completion
+    from eval_anything.trainers.data.layouts import row_media
+    from eval_anything.trainers.data.processor_collators import (
         CompletionCollator,
         completions_media_dataset,
     )
+    from eval_anything.trainers.setup.models import media_auto_class
 
     name = write_media(tmp_path, kind, media_index)
     media = row_media({FIELD[kind]: name}, "rows", 0, tmp_path)
@@ -148,8 +148,8 @@ def _ledger(output_dir: Path) -> list[dict[str, Any]]:
 def test_sft_dpo_and_llf_checkpoints_are_scored_on_a_matching_task_and_pushed(
     tmp_path: Path, models: dict[str, Path], kind: str
 ) -> None:
+    from eval_anything.trainers.algorithms.llf import train_llf
     from eval_anything.trainers.config import load_train_config
-    from eval_anything.trainers.llf import train_llf
 
     task = write_task(tmp_path / "tasks", kind)
     store = tmp_path / "store.sqlite"

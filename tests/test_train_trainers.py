@@ -10,7 +10,7 @@ import pytest
 
 from eval_anything.trainers import train
 from eval_anything.trainers.config import load_train_config
-from eval_anything.trainers.demo_data import data_file
+from eval_anything.trainers.demo.bundled_data import data_file
 
 FEEDBACK = str(data_file().parent / "feedback.jsonl")
 PAIRS = str(data_file())

@@ -28,7 +28,7 @@ def _data(tmp_path: Path, rows: list[dict] | str, name: str = "d.jsonl") -> Path
 CASES = {
     "unknown format": ([GOOD], ["--format", "tsv"], "unknown data format 'tsv'"),
     "nan in a row": ('{"prompt": "Q", "chosen": "a", "rejected": "b", "w": NaN}\n', [],
-                     "d.jsonl:1: not valid JSON: NaN"),
+                     "d.jsonl:1: NaN is not a number JSON allows"),
     "missing video": ([{"prompt": "Q", "video_path": "gone.mp4", "response_1": "a",
                         "response_2": "b", "overall_response": 1}], [],
                       "row 0: field 'video_path' (video): "),

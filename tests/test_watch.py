@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from eval_anything.trainers.checkpoint_scoring import ScoreSettings
-from eval_anything.trainers.watch import Watcher, find_checkpoints, is_complete, missing_parts
+from eval_anything.trainers.autoscore.checkpoint_scoring import ScoreSettings
+from eval_anything.trainers.autoscore.watch import (
+    Watcher,
+    find_checkpoints,
+    is_complete,
+    missing_parts,
+)
 
 WRITER = """
 import shutil, sys, time

@@ -33,7 +33,7 @@ def demo_command(
     """The whole loop offline on a CPU: score SmolLM2-135M-Instruct on modality selection, train
     on bundled held-out preference data (SFT on the preferred answers, or DPO on the pairs),
     score every checkpoint, push, compare."""
-    from eval_anything.trainers.demo import DemoSettings, report_lines, run_demo
+    from eval_anything.trainers.demo.loop import DemoSettings, report_lines, run_demo
 
     quiet_progress_bars()
 

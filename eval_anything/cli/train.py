@@ -87,7 +87,7 @@ def print_scored(outcomes: list[Any]) -> None:
     checkpoint (every metric is in each run's results.json)."""
     from rich.table import Table
 
-    from eval_anything.trainers.checkpoint_scoring import headline
+    from eval_anything.trainers.autoscore.checkpoint_scoring import headline
 
     if not outcomes:
         return

@@ -68,8 +68,8 @@ def watch_command(
     from eval_anything.judges.base import parse_judge_options
     from eval_anything.model_args import split_model_args, typed_model_args
     from eval_anything.models.build import adapter_class
-    from eval_anything.trainers.checkpoint_scoring import ScoreSettings, headline
-    from eval_anything.trainers.watch import Watcher
+    from eval_anything.trainers.autoscore.checkpoint_scoring import ScoreSettings, headline
+    from eval_anything.trainers.autoscore.watch import Watcher
 
     def report(o: Any) -> None:
         if o.status == "scored":

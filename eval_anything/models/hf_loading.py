@@ -22,7 +22,7 @@ class Loaded:
 PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json")
 
 
-def _multimodal_auto_class(config: Any) -> Any | None:
+def multimodal_auto_class(config: Any) -> Any | None:
     """The Auto class for models that take media through a processor, or None (text only)."""
     import transformers
     from transformers.models.auto import modeling_auto as auto
@@ -42,7 +42,10 @@ def load_model_and_tokenizer(
     gguf_file: str | None = None,
     base: str | None = None,
     trust_remote_code: bool = False,
+    config_overrides: dict[str, Any] | None = None,
 ) -> Loaded:
+    """``config_overrides``: config fields set before the weights load, for the fields this
+    config has (``enable_audio_output=False`` builds a Qwen-Omni model without its talker)."""
     import transformers
 
     path = Path(pretrained)
@@ -58,11 +61,16 @@ def load_model_and_tokenizer(
     if gguf_file:
         kw["gguf_file"] = gguf_file
     config = transformers.AutoConfig.from_pretrained(pretrained, **kw)
+    overrides = {k: v for k, v in (config_overrides or {}).items() if hasattr(config, k)}
+    for key, value in overrides.items():
+        setattr(config, key, value)
     processor = None
-    auto_cls = _multimodal_auto_class(config)
+    auto_cls = multimodal_auto_class(config)
     if auto_cls is not None:
         processor = transformers.AutoProcessor.from_pretrained(pretrained, **kw)
         tokenizer = getattr(processor, "tokenizer", processor)
+        if overrides:
+            kw["config"] = config
         model = auto_cls.from_pretrained(pretrained, dtype=dtype, **kw)
     else:
         tokenizer = transformers.AutoTokenizer.from_pretrained(pretrained, **kw)
@@ -86,7 +94,7 @@ def _load_peft(
         )
     config = transformers.AutoConfig.from_pretrained(base_path, trust_remote_code=trust)
     # a media model's adapter goes on the same class and processor its base is scored with
-    auto_cls = _multimodal_auto_class(config)
+    auto_cls = multimodal_auto_class(config)
     model = (auto_cls or transformers.AutoModelForCausalLM).from_pretrained(
         base_path, dtype=dtype, trust_remote_code=trust
     )

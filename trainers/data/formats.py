@@ -1,4 +1,4 @@
-"""Training data: our Sample format and the align-anything layouts, turned into TRL's.
+"""``data.format``: which layout a row is in, and how rows of each layout become examples.
 
 Accepted rows (``data.format: auto`` tells them apart by their fields):
 
@@ -14,71 +14,28 @@ Accepted rows (``data.format: auto`` tells them apart by their fields):
 - ``sft``: ``prompt`` with ``completion`` or ``response``;  ``messages``: a chat;
 - ``sample``: our Sample rows (``id, input, target``), the target being the completion.
 
-Any layout may carry media (see :mod:`eval_anything.trainers.layouts`); they stay on the pair or
-the completion, and the trainer either feeds them to a model whose processor takes them or
-refuses the run before writing anything. Never a text-only fallback.
-
-Text-only rows become ``{prompt, chosen, rejected}`` or ``{prompt, completion}`` in TRL's
-conversational form when the tokenizer has a chat template, so training sees the same chat
-formatting the ``hf`` adapter uses when the checkpoint is scored.
+Any layout may carry media (read by :mod:`eval_anything.trainers.data.layouts`); they stay on
+the example. Never a text-only fallback.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eval_anything.errors import ConfigError
-from eval_anything.trainers.config import DataSection
-from eval_anything.trainers.layouts import (
+from eval_anything.trainers.data.examples import Completion, Pair
+from eval_anything.trainers.data.layouts import (
     MediaRef,
     indexed_choice,
     metadata_of,
     prompt_of,
     row_media,
 )
-from eval_anything.trainers.rows import read_rows
-
-__all__ = ["Completion", "Pair", "read_rows", "to_completions", "to_pairs"]
 
 PREFERENCE_FORMATS = ("preference", "align_anything", "align_anything_mm", "feedback")
 SFT_FORMATS = ("sft", "messages", "sample", "feedback", "preference", "align_anything",
                "align_anything_mm")
-
-
-@dataclass
-class Pair:
-    """One preference pair; ``media`` are the row's images/audio/video (in row order),
-    ``metadata`` its other fields (fine-grained ratings, critiques), ``source`` where it came
-    from (file and row) for error messages, and ``system`` an optional system prompt."""
-
-    prompt: str
-    chosen: str
-    rejected: str
-    media: list[MediaRef] = field(default_factory=list)
-    system: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    source: str = ""
-
-
-@dataclass
-class Completion:
-    """One supervised row (media, system and source as in :class:`Pair`)."""
-
-    prompt: str
-    completion: str
-    system: str | None = None
-    media: list[MediaRef] = field(default_factory=list)
-    source: str = ""
-
-
-def data_root(data: DataSection) -> Path:
-    """The folder relative media paths are read from."""
-    if data.media_root:
-        return Path(data.media_root)
-    p = Path(data.train)
-    return p if p.is_dir() else p.parent
 
 
 def detect_format(row: dict[str, Any], where: str) -> str:
@@ -197,7 +154,7 @@ def to_completions(
                                   str(_field(row, "refinement", where, i)), media=media,
                                   source=src))
         elif fmt == "sample":
-            out.append(_sample_completion(row, where, i, root))
+            out.append(sample_completion(row, where, i, root))
         elif fmt == "messages":
             msgs = _field(row, "messages", where, i)
             if not msgs or msgs[-1].get("role") != "assistant":
@@ -215,7 +172,7 @@ def to_completions(
     return out
 
 
-def _sample_completion(row: dict[str, Any], where: str, i: int, root: Path) -> Completion:
+def sample_completion(row: dict[str, Any], where: str, i: int, root: Path) -> Completion:
     """A Sample row: its text parts are the prompt, its media parts (paths relative to the
     data folder) travel with it."""
     from eval_anything.core.content import TextPart
@@ -257,66 +214,4 @@ def to_critique_completions(
                               media=row_media(row, where, i, root), source=f"{where}: row {i}"))
     return out
 
-
-def has_media(items: list[Pair] | list[Completion]) -> bool:
-    return any(x.media for x in items)
-
-
-def media_modalities(items: list[Pair] | list[Completion]) -> list[str]:
-    seen: list[str] = []
-    for x in items:
-        for m in x.media:
-            if m.modality not in seen:
-                seen.append(m.modality)
-    return seen
-
-
-def _user(text: str, system: str | None = None) -> list[dict[str, str]]:
-    head = [{"role": "system", "content": system}] if system else []
-    return [*head, {"role": "user", "content": text}]
-
-
-def _assistant(text: str) -> list[dict[str, str]]:
-    return [{"role": "assistant", "content": text}]
-
-
-def pairs_dataset(pairs: list[Pair], conversational: bool) -> Any:
-    """A ``datasets.Dataset`` in TRL's preference format (text-only pairs)."""
-    import datasets
-
-    rows: list[dict[str, Any]]
-    if conversational:
-        rows = [
-            {"prompt": _user(p.prompt, p.system), "chosen": _assistant(p.chosen),
-             "rejected": _assistant(p.rejected)}
-            for p in pairs
-        ]
-    else:
-        rows = [
-            {"prompt": f"{p.system}\n\n{p.prompt}" if p.system else p.prompt,
-             "chosen": p.chosen, "rejected": p.rejected}
-            for p in pairs
-        ]
-    return datasets.Dataset.from_list(rows)
-
-
-def completions_dataset(items: list[Completion], conversational: bool) -> Any:
-    import datasets
-
-    rows: list[dict[str, Any]]
-    if conversational:
-        rows = [{"prompt": _user(c.prompt, c.system), "completion": _assistant(c.completion)}
-                for c in items]
-    else:
-        rows = [{"prompt": f"{c.system}\n\n{c.prompt}" if c.system else c.prompt,
-                 "completion": c.completion} for c in items]
-    return datasets.Dataset.from_list(rows)
-
-
-def use_chat(chat: str, tokenizer: Any) -> bool:
-    if chat == "always":
-        return True
-    if chat == "never":
-        return False
-    return bool(getattr(tokenizer, "chat_template", None))
 

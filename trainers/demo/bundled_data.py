@@ -1,7 +1,7 @@
 """The demo's bundled preference pairs, as data, and the script that writes them.
 
-    python -m eval_anything.trainers.demo_data          # rewrite the files in tasks/mini/demo/
-    python -m eval_anything.trainers.demo_data --check  # exit 1 if a bundled file differs
+    python -m eval_anything.trainers.demo.bundled_data          # rewrite tasks/mini/demo/
+    python -m eval_anything.trainers.demo.bundled_data --check  # exit 1 if a file differs
 
 The instructions are *held out*: none is an item of the modality-selection mini task (a test
 checks), so the demo's gain is generalization to new subjects, not memorized items. They cover

@@ -1,15 +1,15 @@
-"""Rows with media for models that take them through a processor (image, audio, video).
+"""Examples with media, for models that take them through a processor (image, audio, video).
 
-One code path for every modality: the dataset keeps each row's text and its media references
+One code path for every modality: the dataset keeps each example's text and its media references
 (JSON), and a collator of ours turns a batch into model inputs with the model's own processor,
 the way the ``hf`` adapter does when it scores the checkpoint (same chat template with typed
 media placeholders, same audio resampling and video frame sampling from
 ``eval_anything.models.hf_av``). The collators feed TRL's own ``SFTTrainer`` and ``DPOTrainer``
-(see :mod:`eval_anything.trainers.processor_trainers`); their batches have exactly the fields
-TRL's text collators produce (``input_ids``, ``attention_mask``, ``completion_mask`` or
-``labels``, and ``ref_*_logps`` when precomputed) plus whatever the processor adds
-(``pixel_values``, ``input_features``, ``pixel_values_videos``...), which TRL passes to the
-model untouched.
+(the algorithms in :mod:`eval_anything.trainers.algorithms` hand them over); their batches have
+exactly the fields TRL's text collators produce (``input_ids``, ``attention_mask``,
+``completion_mask`` or ``labels``, and ``ref_*_logps`` when precomputed) plus whatever the
+processor adds (``pixel_values``, ``input_features``, ``pixel_values_videos``...), which TRL
+passes to the model untouched.
 
 Why not TRL's vision collator for images: it refuses precomputed reference log-probs and has no
 audio or video counterpart; one collator keeps precision, LoRA, precomputed references and the
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eval_anything.errors import ConfigError
-from eval_anything.trainers.data import Completion, Pair
-from eval_anything.trainers.layouts import MediaRef
+from eval_anything.trainers.data.examples import Completion, Pair
+from eval_anything.trainers.data.layouts import MediaRef
 
 
 def _media_json(media: list[MediaRef]) -> str:

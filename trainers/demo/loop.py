@@ -31,8 +31,12 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback
 
 from eval_anything.errors import UserError
-from eval_anything.trainers.callback import AutoScoreCallback
-from eval_anything.trainers.checkpoint_scoring import CheckpointScorer, ScoreOutcome, ScoreSettings
+from eval_anything.trainers.autoscore.callback import AutoScoreCallback
+from eval_anything.trainers.autoscore.checkpoint_scoring import (
+    CheckpointScorer,
+    ScoreOutcome,
+    ScoreSettings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +104,9 @@ def demo_pairs(settings: DemoSettings, spec: Any) -> list[Any]:
     from eval_anything.core.content import TextPart
     from eval_anything.core.sample import Sample
     from eval_anything.spec.task import render_input, render_system
-    from eval_anything.trainers.data import Pair, read_rows
-    from eval_anything.trainers.demo_data import data_file
+    from eval_anything.trainers.data.examples import Pair
+    from eval_anything.trainers.data.row_files import read_rows
+    from eval_anything.trainers.demo.bundled_data import data_file
 
     out = []
     for row in read_rows(settings.pairs or data_file()):
@@ -114,7 +119,7 @@ def demo_pairs(settings: DemoSettings, spec: Any) -> list[Any]:
 
 def preferred_answers(pairs: list[Any]) -> list[Any]:
     """The chosen answer of each prompt once (each instruction has several pairs)."""
-    from eval_anything.trainers.data import Completion
+    from eval_anything.trainers.data.examples import Completion
 
     seen: set[str] = set()
     out = []
@@ -151,10 +156,11 @@ def paired_gain(base_run: Path, last_run: Path, task: str, score: str) -> Paired
 
 
 def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> DemoReport:
-    from eval_anything.trainers.common import resolve_model_path, run_trainer
+    from eval_anything.trainers.algorithms.dpo import build_dpo_trainer
+    from eval_anything.trainers.algorithms.sft import build_sft_trainer
     from eval_anything.trainers.config import persistent_run_id
-    from eval_anything.trainers.dpo import build_dpo_trainer
-    from eval_anything.trainers.sft import build_sft_trainer
+    from eval_anything.trainers.setup.models import resolve_model_path
+    from eval_anything.trainers.setup.trainer_run import run_trainer
 
     if settings.algorithm not in ("sft", "dpo"):
         raise UserError(f"option 'algorithm' is {settings.algorithm!r}; use 'sft' or 'dpo'")

@@ -1,4 +1,5 @@
-"""The align-anything data layouts: media fields, preference fields and fine-grained metadata.
+"""The fields of one row in the align-anything layouts: its media, which response is preferred,
+and the fine-grained metadata (what a row means, not how the file is read or batched).
 
 The public align-anything data spells the same things several ways; this module reads them all
 into content parts (``eval_anything.core.content``) so a row's media travel with it to the model:

@@ -1,5 +1,5 @@
-"""The child process that scores one checkpoint: ``python -m eval_anything.trainers.score_worker
-RUN_DIR/score_job.json``.
+"""The child process that scores one checkpoint:
+``python -m eval_anything.trainers.autoscore.score_worker RUN_DIR/score_job.json``.
 
 It runs :func:`eval_anything.evaluate` with the checkpoint's lineage into the job's run dir,
 then pushes the run to the leaderboard store when one exists. Any exception is written to
@@ -16,9 +16,10 @@ from pathlib import Path
 
 from eval_anything.core.results import Lineage
 from eval_anything.core.results_files import atomic_write_text
-from eval_anything.trainers.checkpoint_scoring import (
+from eval_anything.trainers.autoscore.checkpoint_scoring import (
     ERROR_FILE,
     OUTCOME_FILE,
+    WORKER_MODULE,
     ScoreJob,
     checkpoint_model_args,
 )
@@ -87,7 +88,7 @@ def run_job(job: ScoreJob) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m eval_anything.trainers.score_worker RUN_DIR/score_job.json")
+        print(f"usage: python -m {WORKER_MODULE} RUN_DIR/score_job.json")
         return 2
     job_file = Path(argv[0])
     job = ScoreJob.model_validate_json(job_file.read_text(encoding="utf-8"))

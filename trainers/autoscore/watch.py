@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eval_anything.errors import UserError
-from eval_anything.trainers.checkpoint_scoring import (
+from eval_anything.trainers.autoscore.checkpoint_scoring import (
     LEDGER_FILE,
     CheckpointScorer,
     ScoreOutcome,

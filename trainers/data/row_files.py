@@ -1,20 +1,23 @@
-"""Reading training rows: JSONL, JSON, Parquet, or a local Hugging Face ``datasets`` folder.
+"""Reading a file of training rows: JSONL, JSON, Parquet, or a local Hugging Face ``datasets``
+folder, into raw rows (``dict``), before any layout is looked at.
 
 Everything is checked while reading, before a trainer writes anything: a row must be a JSON
-object, and a NaN or an infinity anywhere in a row is refused (JSON's ``NaN``/``Infinity``
-extensions, or a float column of a Parquet file) rather than turned into the string "nan" and
-trained on. Media columns of a ``datasets`` folder (``Image``, ``Audio``, ``Video`` features)
-are read undecoded, as ``{"bytes", "path"}``, so loading needs no audio or video decoder and the
-media reach the layout readers exactly as stored.
+object, and a NaN or an infinity anywhere in a row is refused rather than turned into the string
+"nan" and trained on. JSON text is parsed by the shared strict reader
+(:mod:`eval_anything.core.json_rows`), which refuses JSON's ``NaN``/``Infinity`` extensions with
+the line; rows that did not come from JSON text (a Parquet float column, a ``datasets`` folder)
+are searched for non-finite numbers by its :func:`~eval_anything.core.json_rows.non_finite_field`,
+which names the field. Media columns of a ``datasets`` folder (``Image``, ``Audio``, ``Video``
+features) are read undecoded, as ``{"bytes", "path"}``, so loading needs no audio or video
+decoder and the media reach the layout readers exactly as stored.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 from typing import Any
 
+from eval_anything.core.json_rows import RowError, jsonl_values, loads, non_finite_field
 from eval_anything.errors import ConfigError
 
 ROW_SUFFIXES = (".jsonl", ".json", ".parquet")
@@ -47,7 +50,7 @@ def read_rows(path: str | Path, limit: int | None = None) -> list[dict[str, Any]
                 f"{p}: row {i}: expected a JSON object with named fields, got "
                 f"{type(row).__name__}"
             )
-        bad = _non_finite(row)
+        bad = non_finite_field(row)
         if bad is not None:
             raise ConfigError(
                 f"{p}: row {i}: field {bad!r} is NaN or infinite; fix or drop the row "
@@ -56,15 +59,17 @@ def read_rows(path: str | Path, limit: int | None = None) -> list[dict[str, Any]
     return rows
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
+def _row_error(p: Path, e: RowError) -> ConfigError:
+    """The file and line of a row the strict reader refused, with its reason and fix."""
+    where = f"{p}:{e.line}" if e.line is not None else str(p)
+    return ConfigError(f"{where}: {e}")
 
 
 def _json_rows(p: Path) -> list[Any]:
     try:
-        data = json.loads(_text(p), parse_constant=_refuse_constant)
-    except ValueError as e:
-        raise ConfigError(f"{p}: not valid JSON: {e}") from e
+        data = loads(p.read_bytes())
+    except RowError as e:
+        raise _row_error(p, e) from None
     rows = data if isinstance(data, list) else (
         (data.get("rows") or data.get("data")) if isinstance(data, dict) else None
     )
@@ -74,21 +79,10 @@ def _json_rows(p: Path) -> list[Any]:
 
 
 def _jsonl_rows(p: Path) -> list[Any]:
-    rows = []
-    for lineno, line in enumerate(_text(p).splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line, parse_constant=_refuse_constant))
-            except ValueError as e:
-                raise ConfigError(f"{p}:{lineno}: not valid JSON: {e}") from e
-    return rows
-
-
-def _text(p: Path) -> str:
     try:
-        return p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{p}: not UTF-8 text ({e}); save the file as UTF-8") from e
+        return [value for _, value in jsonl_values(p)]
+    except RowError as e:
+        raise _row_error(p, e) from None
 
 
 def _parquet_rows(p: Path) -> list[dict[str, Any]]:
@@ -123,20 +117,3 @@ def _dataset_rows(p: Path) -> list[dict[str, Any]]:
         if media or type(feature).__name__ == "Video":
             ds = ds.cast_column(name, type(feature)(decode=False))
     return [dict(r) for r in ds]
-
-
-def _non_finite(value: Any, name: str = "") -> str | None:
-    """The dotted name of the first NaN/infinite float inside ``value``, or None."""
-    if isinstance(value, float):
-        return name if not math.isfinite(value) else None
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found = _non_finite(v, f"{name}.{k}" if name else str(k))
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found = _non_finite(v, f"{name}[{i}]")
-            if found is not None:
-                return found
-    return None

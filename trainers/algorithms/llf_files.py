@@ -1,5 +1,5 @@
 """The files of ``train llf``: its prompts (with their media) and the JSONL file each stage
-appends its rows to (see :mod:`eval_anything.trainers.llf` for the stages)."""
+appends its rows to; the stages that write them are in the ``llf`` module beside this one."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval_anything.core.json_rows import RowError, loads
 from eval_anything.trainers.config import ConfigError, TrainConfig
 
 FILES = {
@@ -38,9 +39,9 @@ class StageFile:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = loads(line, lineno)
                 self.rows[str(row["id"])] = row
-            except (json.JSONDecodeError, KeyError, TypeError):
+            except (RowError, KeyError, TypeError):
                 if lineno == len(lines) and not raw.endswith("\n"):
                     continue  # a torn last line from a kill: its row is redone
                 raise ConfigError(
@@ -83,8 +84,10 @@ class Prompt:
 def load_prompts(cfg: TrainConfig) -> list[Prompt]:
     """Prompts from ``data.train``: rows with ``prompt`` or ``question`` (optional ``id``) and
     their media, or Sample rows."""
-    from eval_anything.trainers.data import _sample_completion, data_root, read_rows
-    from eval_anything.trainers.layouts import row_media
+    from eval_anything.trainers.data.formats import sample_completion
+    from eval_anything.trainers.data.layouts import row_media
+    from eval_anything.trainers.data.loading import data_root
+    from eval_anything.trainers.data.row_files import read_rows
 
     assert cfg.data is not None
     where, root = cfg.data.train, data_root(cfg.data)
@@ -95,7 +98,7 @@ def load_prompts(cfg: TrainConfig) -> list[Prompt]:
         if isinstance(text, str):
             out.append(Prompt(str(row.get("id", i)), text, row_media(row, where, i, root), src))
         elif "input" in row:
-            c = _sample_completion({**row, "target": row.get("target", "")}, where, i, root)
+            c = sample_completion({**row, "target": row.get("target", "")}, where, i, root)
             out.append(Prompt(str(row.get("id", i)), c.prompt, c.media, src))
         else:
             raise ConfigError(

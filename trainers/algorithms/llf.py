@@ -34,13 +34,20 @@ from eval_anything.core.content import TextPart
 from eval_anything.core.requests import GenerateRequest, GenerationConfig
 from eval_anything.core.results_files import atomic_write_text
 from eval_anything.models.base import ModelAdapter
-from eval_anything.run.progress import ProgressReporter
+from eval_anything.progress import ProgressReporter
+from eval_anything.trainers.algorithms.llf_files import (
+    FILES,
+    Prompt,
+    StageFile,
+    load_prompts,
+    render,
+    sha,
+)
 from eval_anything.trainers.config import (
     ConfigError,
     RoleBinding,
     TrainConfig,
 )
-from eval_anything.trainers.llf_files import FILES, Prompt, StageFile, load_prompts, render, sha
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +100,7 @@ class LLFPipeline:
     def policy_binding(self) -> RoleBinding:
         if self.llf.policy is not None:
             return self.llf.policy
-        from eval_anything.trainers.common import resolve_model_path
+        from eval_anything.trainers.setup.models import resolve_model_path
 
         path = resolve_model_path(self.cfg.model.path)
         return RoleBinding(model="hf", model_args={"pretrained": path})
@@ -196,8 +203,8 @@ class LLFPipeline:
         import jinja2
         from jinja2.sandbox import SandboxedEnvironment
 
-        from eval_anything.trainers.common import check_autoscore, load_tokenizer
-        from eval_anything.trainers.processor_trainers import check_media
+        from eval_anything.trainers.setup.models import check_media, load_tokenizer
+        from eval_anything.trainers.setup.trainer_build import check_autoscore
 
         for name in ("critique_template", "refine_template"):
             try:
@@ -223,13 +230,13 @@ class LLFPipeline:
                             f"{', '.join(accepted)}; bind a {role} that takes {m.modality}, or "
                             "remove the field from the data"
                         )
-        from eval_anything.trainers.data import Completion
+        from eval_anything.trainers.data.examples import Completion
 
         check_media(self.cfg, [Completion(p.text, "", media=p.media, source=p.source)
                                for p in with_media], load_tokenizer(self.cfg))
 
     def run(self, until: str | None = None) -> LLFOutcome:
-        from eval_anything.trainers.common import hold_output_dir
+        from eval_anything.trainers.setup.output_folder import hold_output_dir
 
         if until is not None and until not in STAGES:
             raise ConfigError(f"--until {until!r}: choose one of {', '.join(STAGES)}")
@@ -282,7 +289,7 @@ class LLFPipeline:
     ) -> list[Any]:
         """(refinement chosen, original rejected), media kept; a refinement equal to the
         original is dropped."""
-        from eval_anything.trainers.data import Pair
+        from eval_anything.trainers.data.examples import Pair
 
         rows, pairs, same = [], [], 0
         bar = self.reporter().task("llf pairs", total=len(prompts))
@@ -312,7 +319,7 @@ class LLFPipeline:
         return pairs
 
     def dpo_stage(self, pairs: list[Any]) -> Any:
-        from eval_anything.trainers.dpo import train_dpo
+        from eval_anything.trainers.algorithms.dpo import train_dpo
 
         if self.state.get("dpo", {}).get("complete"):
             self.outcome.skipped["dpo"] = "already trained"
@@ -344,7 +351,7 @@ def train_llf(
 ) -> LLFOutcome:
     """Run (or resume) the LLF stages up to ``until`` (default: all, DPO included); progress
     bars per stage on stderr unless ``progress`` is False."""
-    from eval_anything.trainers.common import lock_scope
+    from eval_anything.trainers.setup.output_folder import lock_scope
 
     with lock_scope():
         pipeline = LLFPipeline(cfg, policy, critic, callbacks, progress=progress)

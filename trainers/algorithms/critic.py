@@ -10,23 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval_anything.trainers.common import TrainOutcome
+from eval_anything.trainers.algorithms.sft import train_sft
 from eval_anything.trainers.config import TrainConfig
-from eval_anything.trainers.data import (
-    Completion,
-    data_root,
-    read_rows,
-    to_critique_completions,
-)
-from eval_anything.trainers.sft import train_sft
-
-
-def load_critique_rows(cfg: TrainConfig) -> list[Completion]:
-    assert cfg.data is not None
-    rows = read_rows(cfg.data.train, cfg.data.limit)
-    return to_critique_completions(rows, cfg.critic.template, cfg.data.train,
-                                   data_root(cfg.data))
+from eval_anything.trainers.data.loading import load_critique_completions
+from eval_anything.trainers.setup.trainer_run import TrainOutcome
 
 
 def train_critic(cfg: TrainConfig, callbacks: list[Any] | None = None) -> TrainOutcome:
-    return train_sft(cfg, load_critique_rows(cfg), callbacks)
+    return train_sft(cfg, load_critique_completions(cfg), callbacks)

@@ -1,8 +1,9 @@
 """Scoring one checkpoint in its own process, and the ledger of what was scored.
 
 Both the auto-score callback and ``watch`` use this. A checkpoint is evaluated by a child Python
-process (``python -m eval_anything.trainers.score_worker JOB``), so a crash in evaluation (a
-corrupt weight file, an out-of-memory, a bug in a judge) never takes the training down. A
+process (``python -m eval_anything.trainers.autoscore.score_worker JOB``), so a crash in
+evaluation (a corrupt weight file, an out-of-memory, a bug in a judge) never takes the training
+down. A
 checkpoint counts as scored only once the child exited cleanly *and* ``results.json`` exists;
 the ledger (a JSON file, written atomically) then records it, so a restart never rescores it.
 A failure is recorded with its error and is not retried unless asked.
@@ -33,6 +34,7 @@ JOB_FILE = "score_job.json"
 LOG_FILE = "score.log"
 ERROR_FILE = "score_error.json"
 OUTCOME_FILE = "score_outcome.json"
+WORKER_MODULE = "eval_anything.trainers.autoscore.score_worker"
 
 
 class ScoreSettings(BaseModel):
@@ -174,7 +176,7 @@ class CheckpointScorer:
     def _run_child(self, run_dir: Path) -> str | None:
         """Run the worker; the error text when it failed, else None."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        cmd = [self.python, "-m", "eval_anything.trainers.score_worker", str(run_dir / JOB_FILE)]
+        cmd = [self.python, "-m", WORKER_MODULE, str(run_dir / JOB_FILE)]
         with (run_dir / LOG_FILE).open("w", encoding="utf-8") as logf:
             try:
                 proc = subprocess.run(

@@ -4,8 +4,8 @@ pushed to the leaderboard store when one exists.
 
     trainer = Trainer(..., callbacks=[AutoScoreCallback(tasks=["amg_modality_selection"])])
 
-Scoring runs in a child process (see :mod:`eval_anything.trainers.checkpoint_scoring`), on the
-main process only. By default ``on_save`` waits for the score (right for a CPU or one GPU, where
+Scoring runs in a child process (see the ``checkpoint_scoring`` module beside this one), on
+the main process only. By default ``on_save`` waits for the score (right for a CPU or one GPU, where
 training and evaluation would fight over the same device; it also means ``save_total_limit``
 cannot delete a checkpoint before it is scored); ``background=True`` scores in order on a worker
 thread while training goes on, and ``on_train_end`` waits for the queue to drain.
@@ -22,7 +22,11 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from eval_anything.trainers.checkpoint_scoring import CheckpointScorer, ScoreOutcome, ScoreSettings
+from eval_anything.trainers.autoscore.checkpoint_scoring import (
+    CheckpointScorer,
+    ScoreOutcome,
+    ScoreSettings,
+)
 
 log = logging.getLogger(__name__)
 

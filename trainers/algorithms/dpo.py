@@ -5,6 +5,10 @@ The loss is TRL's (``dpo.loss_type``: sigmoid, ipo, hinge, robust, exo_pair, ...
 ``rewards/accuracies``). What we decide on top: bf16 only where the device has it, no gradient
 checkpointing unless asked, and the reference log-probs precomputed when training sees every pair
 at least once, which removes the reference forward from each step.
+
+Text pairs go through TRL's own tokenization; pairs whose rows stay raw until a collator of ours
+batches them (media through the model's processor) go through :func:`build_dpo_on`, which any
+other collator can use the same way.
 """
 
 from __future__ import annotations
@@ -13,41 +17,22 @@ import logging
 from typing import Any
 
 from eval_anything.errors import ConfigError
-from eval_anything.trainers.common import (
-    TrainOutcome,
-    autoscore_callbacks,
-    load_policy,
-    load_tokenizer,
-    lock_scope,
-    make_config,
-    peft_config,
-    resolve_model_path,
-    run_precision,
-    run_trainer,
-    start_run,
-    text_tokenizer,
-    trainer_arguments,
-)
 from eval_anything.trainers.config import TrainConfig
-from eval_anything.trainers.data import (
-    Pair,
-    data_root,
-    pairs_dataset,
-    read_rows,
-    resolve_format,
-    to_pairs,
-    use_chat,
+from eval_anything.trainers.data.examples import Pair
+from eval_anything.trainers.data.loading import load_pairs
+from eval_anything.trainers.data.processor_collators import PreferenceCollator, pairs_media_dataset
+from eval_anything.trainers.data.trl_datasets import pairs_dataset
+from eval_anything.trainers.setup.precision import Precision
+from eval_anything.trainers.setup.trainer_build import (
+    BuiltTrainer,
+    Prepared,
+    build_trainer,
+    prepare,
 )
-from eval_anything.trainers.precision import Precision
+from eval_anything.trainers.setup.trainer_run import TrainOutcome, train_built
+from eval_anything.trainers.setup.trl_arguments import trainer_arguments
 
 log = logging.getLogger(__name__)
-
-
-def load_pairs(cfg: TrainConfig) -> list[Pair]:
-    assert cfg.data is not None
-    rows = read_rows(cfg.data.train, cfg.data.limit)
-    fmt = resolve_format(rows, cfg.data.format, cfg.data.train)
-    return to_pairs(rows, fmt, cfg.data.train, data_root(cfg.data), cfg.data.preference_field)
 
 
 def should_precompute(cfg: TrainConfig, n_pairs: int) -> bool:
@@ -82,7 +67,7 @@ def dpo_arguments(cfg: TrainConfig, precision: Precision, n_pairs: int) -> dict[
 
 def use_full_logits(trainer: Any, choice: str, precision: Precision) -> bool:
     """Swap TRL's chunked LM head for full logits where that is faster (see ``cpu_lm_head``)."""
-    from eval_anything.trainers.cpu_lm_head import use_full_logits_head
+    from eval_anything.trainers.setup.cpu_lm_head import use_full_logits_head
 
     if choice == "fused" or (choice == "auto" and precision.device != "cpu"):
         return False
@@ -101,62 +86,60 @@ def use_full_logits(trainer: Any, choice: str, precision: Precision) -> bool:
     return done
 
 
+def raw_rows_dpo_class() -> type:
+    """TRL's DPOTrainer minus its text tokenization (``_prepare_dataset``), which cannot place
+    media or image tokens: the rows stay raw until the collator batches them. TRL's losses,
+    metric names, precomputed reference log-probs, LoRA handling and callbacks are unchanged."""
+    from trl import DPOTrainer
+
+    class RawRowsDPOTrainer(DPOTrainer):  # type: ignore[misc]
+        def _prepare_dataset(self, dataset: Any, *args: Any, **kwargs: Any) -> Any:
+            return dataset
+
+    return RawRowsDPOTrainer
+
+
+def build_dpo_on(
+    prepared: Prepared[Any], dataset: Any, collator: Any, callbacks: list[Any] | None = None
+) -> BuiltTrainer:
+    """DPO over rows that ``collator`` turns into batches with chosen and rejected halves, as
+    TRL's own collator does (and ``ref_*_logps`` when precomputed)."""
+    from trl import DPOConfig
+
+    args = dpo_arguments(prepared.cfg, prepared.precision, len(prepared.examples))
+    return build_trainer(prepared, DPOConfig, raw_rows_dpo_class(), args, dataset, callbacks,
+                         collator=collator)
+
+
 def build_dpo_trainer(
-    cfg: TrainConfig,
-    pairs: list[Pair] | None = None,
-    callbacks: list[Any] | None = None,
-) -> tuple[Any, Precision, str]:
-    """A ready ``trl.DPOTrainer`` (plus the precision and the training run id). Data, media and
-    arguments are checked before the output folder is locked and anything is written."""
+    cfg: TrainConfig, pairs: list[Pair] | None = None, callbacks: list[Any] | None = None
+) -> BuiltTrainer:
+    """A ready ``trl.DPOTrainer`` on ``pairs`` (default: the config's data), with the precision
+    and the training run id; everything is checked before anything is written."""
     from trl import DPOConfig, DPOTrainer
 
-    from eval_anything.trainers.processor_trainers import (
-        build_processor_dpo,
-        check_media,
-        processor_arguments,
-    )
-
-    precision = run_precision(cfg)
-    pairs = load_pairs(cfg) if pairs is None else pairs
-    if not pairs:
-        raise ConfigError(f"{cfg.where()}: no preference pairs to train on")
-    processing = load_tokenizer(cfg)
-    check_media(cfg, pairs, processing)
-    with_processor = processing is not text_tokenizer(processing)
-    args = dpo_arguments(cfg, precision, len(pairs))
-    config = make_config(DPOConfig, cfg, processor_arguments(args) if with_processor else args)
-    run_id = start_run(cfg)
-    hooks = [*(callbacks or []),
-             *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))]
-    if with_processor:
-        trainer = build_processor_dpo(cfg, pairs, processing, config, load_policy(cfg), hooks)
-        return trainer, precision, run_id
-    assert cfg.data is not None
-    dataset = pairs_dataset(pairs, use_chat(cfg.data.chat, text_tokenizer(processing)))
-    trainer = DPOTrainer(
-        model=load_policy(cfg),
-        args=config,
-        train_dataset=dataset,
-        processing_class=processing,
-        peft_config=peft_config(cfg),
-        callbacks=hooks,
-    )
-    use_full_logits(trainer, cfg.dpo.lm_head, precision)
-    kept = len(trainer.train_dataset)  # type: ignore[arg-type]  # a map-style Dataset here
+    prepared = prepare(cfg, pairs, load_pairs, "no preference pairs to train on")
+    n = len(prepared.examples)
+    if prepared.with_processor:
+        collator = PreferenceCollator(prepared.processing, cfg.training.max_length)
+        return build_dpo_on(prepared, pairs_media_dataset(prepared.examples), collator, callbacks)
+    args = dpo_arguments(cfg, prepared.precision, n)
+    dataset = pairs_dataset(prepared.examples, prepared.conversational)
+    built = build_trainer(prepared, DPOConfig, DPOTrainer, args, dataset, callbacks)
+    use_full_logits(built.trainer, cfg.dpo.lm_head, prepared.precision)
+    kept = len(built.trainer.train_dataset)
     if kept == 0:
         raise ConfigError(
             f"{cfg.where()}: field 'training.max_length' ({cfg.training.max_length}) is shorter "
-            f"than the prompt of every pair, so TRL dropped all {len(pairs)}; raise it"
+            f"than the prompt of every pair, so TRL dropped all {n}; raise it"
         )
-    if kept < len(pairs):
+    if kept < n:
         log.warning("%d of %d pairs were longer than training.max_length=%s and were dropped",
-                    len(pairs) - kept, len(pairs), cfg.training.max_length)
-    return trainer, precision, run_id
+                    n - kept, n, cfg.training.max_length)
+    return built
 
 
 def train_dpo(
     cfg: TrainConfig, pairs: list[Pair] | None = None, callbacks: list[Any] | None = None
 ) -> TrainOutcome:
-    with lock_scope():
-        trainer, precision, run_id = build_dpo_trainer(cfg, pairs, callbacks)
-        return run_trainer(cfg, trainer, precision, run_id)
+    return train_built(cfg, lambda: build_dpo_trainer(cfg, pairs, callbacks))
