@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "demo",
     "report",
     "view",
+    "agreement",
 )
 
 app = typer.Typer(

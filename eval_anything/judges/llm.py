@@ -109,7 +109,7 @@ class LLMJudge(Judge):
 
     def request(self, item: JudgeItem, attempt: int = 0, swap: bool = False) -> GenerateRequest:
         system, user = self._render(item, swap)
-        media = [p for p in item.media if item.kind in ("image_if", "tifa")]
+        media = [p for p in item.media if item.kind in ("image_if", "tifa", "pairwise")]
         greedy = attempt == 0
         gen = GenerationConfig(
             max_new_tokens=self.max_new_tokens,
