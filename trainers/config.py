@@ -28,9 +28,11 @@ from eval_anything.errors import ConfigError, field_errors
 
 ALGORITHMS = ("sft", "rm", "dpo", "llf", "critic")
 Algorithm = Literal["sft", "rm", "dpo", "llf", "critic"]
+#: a prompt with a preferred and a rejected image: DPO of a model that draws (Janus)
+TEXT_TO_IMAGE_FORMATS = ("align_anything_t2i", "pick_a_pic")
 DATA_FORMATS = (
     "auto", "sample", "preference", "align_anything", "align_anything_mm", "feedback",
-    "critique", "sft", "messages",
+    "critique", "sft", "messages", *TEXT_TO_IMAGE_FORMATS,
 )
 
 DEFAULT_CRITIQUE_TEMPLATE = (
@@ -355,6 +357,12 @@ def check_sections(cfg: TrainConfig) -> None:
     where = cfg.where()
     if cfg.data is None:
         raise ConfigError(f"{where}: field 'data.train' is required (or pass --data FILE)")
+    if cfg.data.format in TEXT_TO_IMAGE_FORMATS and cfg.algorithm != "dpo":
+        raise ConfigError(
+            f"{where}: field 'data.format': {cfg.data.format} rows (a prompt with a preferred "
+            "and a rejected image) train only with 'train dpo', on a model that draws (Janus, "
+            "Janus-Pro)"
+        )
     if cfg.algorithm == "llf" and cfg.llf is None:
         raise ConfigError(
             f"{where}: field 'llf.critic' is required for 'train llf' "

@@ -8,17 +8,27 @@ at least once, which removes the reference forward from each step.
 
 Text pairs go through TRL's own tokenization; pairs whose rows stay raw until a collator of ours
 batches them (media through the model's processor) go through :func:`build_dpo_on`, which any
-other collator can use the same way.
+other collator can use the same way: text-to-image preferences, learned on a drawing model's
+image tokens, are one (:mod:`.dpo_text_to_image`, chosen by the rows' layout).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from eval_anything.errors import ConfigError
 from eval_anything.trainers.config import TrainConfig
 from eval_anything.trainers.data.examples import Pair
+from eval_anything.trainers.data.image_preferences import (
+    ImagePair,
+    load_image_pairs,
+    text_to_image_pairs,
+)
+from eval_anything.trainers.data.image_token_collator import (
+    ImageTokenCollator,
+    image_pairs_dataset,
+)
 from eval_anything.trainers.data.loading import load_pairs
 from eval_anything.trainers.data.processor_collators import PreferenceCollator, pairs_media_dataset
 from eval_anything.trainers.data.trl_datasets import pairs_dataset
@@ -100,25 +110,33 @@ def raw_rows_dpo_class() -> type:
 
 
 def build_dpo_on(
-    prepared: Prepared[Any], dataset: Any, collator: Any, callbacks: list[Any] | None = None
+    prepared: Prepared[Any], dataset: Any, collator: Any, callbacks: list[Any] | None = None,
+    trainer_class: type | None = None,
 ) -> BuiltTrainer:
     """DPO over rows that ``collator`` turns into batches with chosen and rejected halves, as
-    TRL's own collator does (and ``ref_*_logps`` when precomputed)."""
+    TRL's own collator does (and ``ref_*_logps`` when precomputed); ``trainer_class``, a
+    subclass of :func:`raw_rows_dpo_class`, where the log-probs are computed differently."""
     from trl import DPOConfig
 
     args = dpo_arguments(prepared.cfg, prepared.precision, len(prepared.examples))
-    return build_trainer(prepared, DPOConfig, raw_rows_dpo_class(), args, dataset, callbacks,
-                         collator=collator)
+    return build_trainer(prepared, DPOConfig, trainer_class or raw_rows_dpo_class(), args,
+                         dataset, callbacks, collator=collator)
 
 
 def build_dpo_trainer(
-    cfg: TrainConfig, pairs: list[Pair] | None = None, callbacks: list[Any] | None = None
+    cfg: TrainConfig, pairs: list[Pair] | list[ImagePair] | None = None,
+    callbacks: list[Any] | None = None,
 ) -> BuiltTrainer:
     """A ready ``trl.DPOTrainer`` on ``pairs`` (default: the config's data), with the precision
-    and the training run id; everything is checked before anything is written."""
+    and the training run id; everything is checked before anything is written. Text-to-image
+    preference rows go to :mod:`.dpo_text_to_image`."""
     from trl import DPOConfig, DPOTrainer
 
-    prepared = prepare(cfg, pairs, load_pairs, "no preference pairs to train on")
+    image_pairs = text_to_image_pairs(cfg, pairs)
+    if image_pairs is not None:
+        return build_text_to_image_dpo(cfg, image_pairs, callbacks)
+    text_pairs = cast(list[Pair] | None, pairs)
+    prepared = prepare(cfg, text_pairs, load_pairs, "no preference pairs to train on")
     n = len(prepared.examples)
     if prepared.with_processor:
         collator = PreferenceCollator(prepared.processing, cfg.training.max_length)
@@ -139,7 +157,24 @@ def build_dpo_trainer(
     return built
 
 
+def build_text_to_image_dpo(
+    cfg: TrainConfig, pairs: list[ImagePair], callbacks: list[Any] | None = None
+) -> BuiltTrainer:
+    """DPO of a model that draws, on its image tokens (:mod:`.dpo_text_to_image`); checked
+    before anything is written, like every other DPO run."""
+    from eval_anything.trainers.algorithms.dpo_text_to_image import check_draws, image_dpo_class
+
+    prepared = prepare(cfg, pairs, load_image_pairs,
+                       "no text-to-image preference pairs to train on (every row a tie?)",
+                       check=check_draws)
+    collator = ImageTokenCollator(prepared.processing)
+    return build_dpo_on(prepared, image_pairs_dataset(prepared.examples), collator, callbacks,
+                        trainer_class=image_dpo_class(raw_rows_dpo_class()))
+
+
 def train_dpo(
-    cfg: TrainConfig, pairs: list[Pair] | None = None, callbacks: list[Any] | None = None
+    cfg: TrainConfig, pairs: list[Pair] | list[ImagePair] | None = None,
+    callbacks: list[Any] | None = None,
 ) -> TrainOutcome:
+    """DPO on ``pairs`` (text or media pairs, or text-to-image ones) or the config's data."""
     return train_built(cfg, lambda: build_dpo_trainer(cfg, pairs, callbacks))

@@ -9,5 +9,7 @@
   :class:`~.examples.Completion`), media kept with them;
 - :mod:`.loading`: the examples a config's ``data`` section names (file, format, media root);
 - :mod:`.trl_datasets`: text-only examples in TRL's dataset formats;
-- :mod:`.processor_collators`: examples with media, batched by the model's own processor.
+- :mod:`.processor_collators`: examples with media, batched by the model's own processor;
+- :mod:`.image_preferences` and :mod:`.image_token_collator`: text-to-image preference rows
+  (a prompt, a preferred and a rejected image) and their batches of image tokens.
 """

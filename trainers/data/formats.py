@@ -56,6 +56,11 @@ def detect_format(row: dict[str, Any], where: str) -> str:
         return "sample"
     if "prompt" in keys and ({"completion", "response"} & keys):
         return "sft"
+    if {"better_image", "worse_image"} <= keys or {"jpg_0", "jpg_1"} <= keys:
+        raise ConfigError(
+            f"{where}: text-to-image preference rows (a prompt with a preferred and a rejected "
+            "image) train only with 'train dpo', on a model that draws (Janus, Janus-Pro)"
+        )
     raise ConfigError(
         f"{where}: row fields {sorted(keys)} match no known format; expected one of "
         "(prompt, chosen, rejected), (prompt, response_0, response_1, better_response_id), "

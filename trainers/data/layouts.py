@@ -73,11 +73,16 @@ def row_media(row: dict[str, Any], where: str, i: int, root: Path) -> list[Media
         if modality is None or value is None or value == "" or value == []:
             continue
         values = value if isinstance(value, list) and name == "images" else [value]
-        for v in values:
-            part = _part(modality, v, where, i, name, root)
-            _check_decodes(part, where, i, name)
-            out.append(MediaRef(name, part))
+        out.extend(read_media(modality, v, where, i, name, root) for v in values)
     return out
+
+
+def read_media(modality: str, value: Any, where: str, i: int, name: str, root: Path) -> MediaRef:
+    """One media value of field ``name`` (any spelling above), checked to exist inside ``root``
+    and to decode; for layouts whose media fields have names of their own."""
+    part = _part(modality, value, where, i, name, root)
+    _check_decodes(part, where, i, name)
+    return MediaRef(name, part)
 
 
 def _fail(where: str, i: int, name: str, modality: str, why: str) -> ConfigError:
