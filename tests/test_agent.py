@@ -206,3 +206,47 @@ def test_diffusers_video_frames_become_mp4_at_the_pipeline_fps() -> None:
     first, last = sample_video_frames(part.data or b"", num_frames=2)
     assert np.asarray(first).mean() < 10 and np.asarray(last).mean() > 245
     assert not probe_video(video_part(frames, fps=5.0).data or b"").has_audio
+
+
+class DrawingLM(ScriptedModel):
+    """A language model that also draws (as Janus does): it records what each request asked for
+    and answers an image request with the procedural picture of its text."""
+
+    output_modalities = ("text", "image")
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(default=answer)
+        self.asked: list[tuple[str, ...]] = []
+
+    def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
+        self.asked += [r.output_modalities for r in requests]
+        texts = [r for r in requests if r.output_modalities == ("text",)]
+        drawn = {id(r): ModelOutput(parts=[render("image", r.messages[-1].content[0].text)],
+                                    details={"generation": {"mode": "image"}})
+                 for r in requests if r.output_modalities == ("image",)}
+        answered = dict(zip(map(id, texts), super().generate(texts), strict=True))
+        return [drawn.get(id(r)) or answered[id(r)] for r in requests]
+
+
+def test_self_renders_the_medium_with_the_language_model() -> None:
+    lm = DrawingLM(SECTIONED)
+    agent = AgentModel(lm=lm, image="self", audio="procedural", video=None)
+    asked = GenerateRequest.from_parts(
+        [TextPart(text=OFFER_ALL)], GenerationConfig(max_new_tokens=8),
+        output_modalities=("text", "image", "audio"),
+    )
+    (out,) = agent.generate([asked])
+    # the model writes text, then draws its own instruction alone; the sound is procedural
+    assert lm.asked == [("text",), ("image",)]
+    assert [p.type for p in out.parts] == ["text", "image", "audio"]
+    assert out.parts[1].data == render("image", "three red circles on a blue background").data
+    assert out.details["media_generation"] == {"image": {"mode": "image"}}
+    assert agent.identity()["generators"]["image"] == "self"
+    assert agent.output_modalities == ("text", "image", "audio")
+
+
+def test_self_is_refused_for_a_medium_the_model_cannot_emit() -> None:
+    with pytest.raises(ValueError, match="audio=self: the language model .* emits text, image"):
+        AgentModel(lm=DrawingLM(SECTIONED), image="self", audio="self")
+    with pytest.raises(ValueError, match="image.steps: image=self renders with the language"):
+        AgentModel(lm=DrawingLM(SECTIONED), image="self", **{"image.steps": 4})

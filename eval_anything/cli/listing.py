@@ -61,8 +61,21 @@ def _names_table(kind: str) -> None:
 
 
 def models() -> None:
-    """List model adapters."""
-    _names_table("model")
+    """List model adapters and the modalities they answer with (per model where it depends on
+    the checkpoint or the parts it is built from)."""
+    from eval_anything import registry
+    from eval_anything.models.build import takes
+
+    t = Table(title="models")
+    for col in ("name", "outputs", "provided by"):
+        t.add_column(col, overflow="fold")
+    for name in registry.names("model"):
+        cls = registry.model_class(name)
+        note = cls.__dict__.get("output_modalities_note")  # declared by this class itself
+        if note is None and takes(cls, "modality"):
+            note = "the modality= it is built for"
+        t.add_row(name, note or ",".join(cls.output_modalities), cls.__module__)
+    console.print(t)
 
 
 def judges() -> None:

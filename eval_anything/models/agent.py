@@ -14,6 +14,17 @@ medium's instruction. Identical requests in one batch are generated once.
 ``--model agent --model-args lm=smollm2,image=procedural,audio=procedural,video=procedural``;
 ``lm.KEY=VALUE`` / ``image.KEY=VALUE`` / ... pass arguments to each part
 (``lm=hf,lm.pretrained=DIR``); ``image=none`` switches a medium off.
+
+``image=self`` (``audio=self``, ``video=self``) has the language model render that medium itself,
+with the same weights: a model that draws or speaks natively (Janus, Emu3, Qwen-Omni through
+``hf``) answers in sections, and each instruction it wrote goes back to it as a request asking
+for that medium alone (``output_modalities=(medium,)``), with the decoding settings of the item.
+This is how modality selection and synergy run on a native any-to-any model::
+
+    --model agent --model-args lm=hf,lm.pretrained=JANUS_DIR,image=self,audio=none
+    --model agent --model-args lm=hf,lm.pretrained=OMNI_DIR,audio=self,image=procedural
+
+A medium set to ``self`` that the language model cannot emit is refused before any request.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from eval_anything.models.build import adapter_class, takes
 
 MEDIA = ("image", "audio", "video")
 PROTOCOL = "1"
+SELF = "self"  # a generator name: the language model renders the medium itself
 _OFFER = {m: re.compile(rf"\[\[\s*{m}[ _]?instruction\s*\]\]", re.IGNORECASE) for m in MEDIA}
 _OFFER_TEXT = re.compile(r"\[\[\s*response\s*\]\]", re.IGNORECASE)
 
@@ -70,6 +82,8 @@ def instructions_from(text: str, prompt: str, available: list[str]) -> dict[str,
 class AgentModel(ModelAdapter):
     """A language model plus per-medium generators."""
 
+    output_modalities_note = "text + the media of its generators (image=, audio=, video=)"
+
     def __init__(
         self,
         lm: str | ModelAdapter = "smollm2",
@@ -92,10 +106,31 @@ class AgentModel(ModelAdapter):
         for modality, name in (("image", image), ("audio", audio), ("video", video)):
             if name is None or (isinstance(name, str) and name.lower() in ("none", "")):
                 continue
+            if isinstance(name, str) and name.lower() == SELF:
+                self.generators[modality] = self._self_generator(modality, groups[modality])
+                continue
             self.generators[modality] = build_part(name, groups[modality], modality)
         self.input_modalities = tuple(self.lm.input_modalities)  # type: ignore[misc]
         self.output_modalities = ("text", *self.generators)  # type: ignore[misc]
         self.lm_calls = 0
+
+    def _self_generator(self, modality: str, args: dict[str, Any]) -> ModelAdapter:
+        """The language model as the generator of ``modality`` (it must emit it natively)."""
+        if args:
+            raise ValueError(
+                f"--model-args {modality}.{next(iter(args))}: {modality}=self renders with the "
+                "language model; give its settings as lm.KEY=VALUE"
+            )
+        if modality not in self.lm.output_modalities:
+            emits = ", ".join(self.lm.output_modalities)
+            raise ValueError(
+                f"--model-args {modality}=self: the language model ({self.lm.name}) emits {emits}, "
+                f"not {modality}; choose a generator for it (procedural, diffusers, ...) or none"
+            )
+        return self.lm
+
+    def _is_self(self, generator: ModelAdapter) -> bool:
+        return generator is self.lm
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -103,11 +138,13 @@ class AgentModel(ModelAdapter):
             "name": f"agent({self.lm.name})",
             "protocol": PROTOCOL,
             "lm": self.lm.identity(),
-            "generators": {m: g.identity() for m, g in self.generators.items()},
+            "generators": {
+                m: SELF if self._is_self(g) else g.identity() for m, g in self.generators.items()
+            },
         }
 
     def details(self) -> dict[str, Any]:
-        gens = {m: g.name for m, g in self.generators.items()}
+        gens = {m: SELF if self._is_self(g) else g.name for m, g in self.generators.items()}
         return {"lm": self.lm.details(), "generators": gens}
 
     def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
@@ -117,7 +154,9 @@ class AgentModel(ModelAdapter):
             unique.setdefault(k, r)
         order = list(unique)
         self.lm_calls += len(order)
-        lm_out = dict(zip(order, self.lm.generate([unique[k] for k in order]), strict=True))
+        # the language model writes text (its sections); media come from the generators
+        as_text = [unique[k].model_copy(update={"output_modalities": ("text",)}) for k in order]
+        lm_out = dict(zip(order, self.lm.generate(as_text), strict=True))
         rendered = self._render(order, unique, lm_out)
         return [rendered[k] for k in keys]
 
@@ -134,28 +173,46 @@ class AgentModel(ModelAdapter):
                 wanted[m].append((k, instr))
         media: dict[str, list[Any]] = {k: [] for k in order}
         errors: dict[str, str] = {}
+        rendered: dict[str, dict[str, Any]] = {}
         for m in (m for m in MEDIA if m in self.generators):
             if not wanted[m]:
                 continue
-            gen = GenerationConfig(max_new_tokens=1, seed=0)
-            greqs = [GenerateRequest.from_parts([TextPart(text=i)], gen) for _, i in wanted[m]]
+            greqs = [
+                GenerateRequest.from_parts(
+                    [TextPart(text=i)], self._generator_gen(m, reqs[k]), output_modalities=(m,)
+                )
+                for k, i in wanted[m]
+            ]
             for (k, _), g in zip(wanted[m], self.generators[m].generate(greqs), strict=True):
                 if g.error is not None:
                     errors[k] = f"{m} generator failed: {g.error}"
                 media[k].extend(p for p in g.parts if p.type == m)
+                if "generation" in g.details:  # how a native model rendered it (its settings)
+                    rendered.setdefault(k, {})[m] = g.details["generation"]
         final: dict[str, ModelOutput] = {}
         for k in order:
             out = lm_out[k]
             if out.error is not None or k in errors:
                 final[k] = ModelOutput(error=out.error or errors[k], usage=out.usage)
                 continue
-            final[k] = out.model_copy(update={"parts": [*out.parts, *media[k]]})
+            update: dict[str, Any] = {"parts": [*out.parts, *media[k]]}
+            if k in rendered:
+                update["details"] = {**out.details, "media_generation": rendered[k]}
+            final[k] = out.model_copy(update=update)
         return final
+
+    def _generator_gen(self, modality: str, request: GenerateRequest) -> GenerationConfig:
+        """A rendering generator takes no decoding settings; the language model rendering its
+        own instruction decodes as it did for the item."""
+        if self._is_self(self.generators[modality]):
+            return request.gen
+        return GenerationConfig(max_new_tokens=1, seed=0)
 
     def close(self) -> None:
         self.lm.close()
         for g in self.generators.values():
-            g.close()
+            if not self._is_self(g):
+                g.close()
 
 
 def with_generators(adapter: ModelAdapter, generators: dict[str, str]) -> ModelAdapter:

@@ -1,4 +1,5 @@
-"""Hugging Face transformers adapter: causal LMs and image-text-to-text models.
+"""Hugging Face transformers adapter: causal LMs, image-text-to-text models, and models that
+answer with images or speech themselves.
 
 Generation is batched, sorted by prompt length, left-padded, with the chat template applied (its
 sha256 is recorded). Multiple-choice scoring packs each item's context and all its choices into
@@ -6,14 +7,20 @@ one row (see :mod:`eval_anything.models.hf_loglik`), so the shared context is co
 Media parts a text-only model cannot take are dropped and recorded as not consumed. Audio and
 video go through the model's processor (:mod:`eval_anything.models.hf_av`); ``video_audio=true``
 also gives each video's audio track to a processor that takes audio.
+
+Models that emit media natively (Janus / Janus-Pro and Emu3 draw, Qwen2.5-Omni and Qwen3-Omni
+speak) generate what each request's ``output_modalities`` asks for
+(:mod:`eval_anything.models.hf_output_modes`); ``output_modalities`` is per model. Their settings
+are model args: ``guidance_scale``, ``image_area`` (Emu3), ``image_temperature``, ``speaker``,
+``talker_max_new_tokens``, ``talker_temperature``; ``talker=false`` loads an Omni model without
+its talker and vocoder (text only, less memory).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eval_anything.core.content import TextPart
 from eval_anything.core.outputs import LoglikelihoodOutput, ModelOutput
@@ -21,6 +28,9 @@ from eval_anything.core.requests import GenerateRequest, LoglikelihoodRequest, M
 from eval_anything.models.base import ModelAdapter
 from eval_anything.models.weights_identity import weights_identity
 from eval_anything.registry import register
+
+if TYPE_CHECKING:
+    from eval_anything.models.hf_output_modes import MediaSettings
 
 _DTYPES = ("auto", "float32", "float16", "bfloat16")
 
@@ -50,6 +60,10 @@ def pick_dtype(dtype: str, device: str) -> Any:
 @register("model", "hf")
 class HFModel(ModelAdapter):
     supports_loglikelihood = True
+    output_modalities_note: ClassVar[str] = (
+        "per model: text; + image (Janus, Janus-Pro, Emu3); + audio (Qwen2.5-Omni, Qwen3-Omni "
+        "with their talker)"
+    )
 
     def __init__(
         self,
@@ -66,8 +80,16 @@ class HFModel(ModelAdapter):
         chat_template: bool = True,
         name: str | None = None,
         video_audio: bool = False,
+        talker: bool | None = None,
+        speaker: str | None = None,
+        talker_max_new_tokens: int | None = None,
+        talker_temperature: float | None = None,
+        guidance_scale: float | None = None,
+        image_area: int | None = None,
+        image_temperature: float | None = None,
     ) -> None:
         from eval_anything.models.hf_loading import load_model_and_tokenizer
+        from eval_anything.models.hf_output_modes import MediaSettings
 
         self.pretrained = str(pretrained)
         self.revision = revision
@@ -86,6 +108,7 @@ class HFModel(ModelAdapter):
             gguf_file=gguf_file,
             base=base,
             trust_remote_code=trust_remote_code,
+            config_overrides=None if talker is None else {"enable_audio_output": bool(talker)},
         )
         self.model: Any = loaded.model
         self.tokenizer: Any = loaded.tokenizer
@@ -107,6 +130,32 @@ class HFModel(ModelAdapter):
         }
         if self.video_audio:  # only when on, so existing identities (and caches) stay valid
             self._identity["video_audio"] = True
+        given = MediaSettings(
+            guidance_scale=guidance_scale, image_area=image_area,
+            image_temperature=image_temperature, speaker=speaker,
+            talker_max_new_tokens=talker_max_new_tokens, talker_temperature=talker_temperature,
+        )
+        self._set_output_modalities(given, talker)
+
+    def _set_output_modalities(self, given: MediaSettings, talker: bool | None) -> None:
+        """What this model emits and its media settings, checked and resolved; a model that emits
+        only text keeps the identity it always had (so its cache stays valid)."""
+        from eval_anything.models.hf_output_modes import (
+            emitted_modalities,
+            resolve_settings,
+            settings_identity,
+        )
+        from eval_anything.models.hf_speech_out import is_omni
+
+        if talker is not None and not is_omni(self.model):
+            raise ValueError(
+                f"--model-args talker={str(talker).lower()}: {self.pretrained} "
+                f"({type(self.model).__name__}) has no talker; remove it"
+            )
+        self.media_settings = resolve_settings(self.model, self.processor, given, self.pretrained)
+        self.output_modalities = emitted_modalities(self.model)  # type: ignore[misc]
+        if self.output_modalities != ("text",) or is_omni(self.model):
+            self._identity["media"] = settings_identity(self.model, self.media_settings)
 
     # ------------------------------------------------------------------ identity
 
@@ -126,6 +175,7 @@ class HFModel(ModelAdapter):
 
         return {
             **(av_details(self.processor) if self.multimodal else {}),
+            **({"media": self._identity["media"]} if "media" in self._identity else {}),
             "dtype": str(self.dtype).replace("torch.", ""),
             "device": self.device,
             "chat_template_sha256": self.chat_template_sha(),
@@ -194,18 +244,24 @@ class HFModel(ModelAdapter):
     # ------------------------------------------------------------------ generate
 
     def generate(self, requests: list[GenerateRequest]) -> list[ModelOutput]:
-        from eval_anything.models.hf_generate import generate_batch
+        """Requests grouped by the generation calls they need (text, image, speech: see
+        :func:`~eval_anything.models.hf_output_modes.route_of`), then batched by length."""
+        from eval_anything.models.hf_output_modes import generate_route, route_of
 
         if not requests:
             return []
         size = self.batch_size or len(requests)
-        order = sorted(range(len(requests)), key=lambda i: -len(_text(requests[i].messages[-1])))
+        routes: dict[tuple[str, ...], list[int]] = {}
+        for i, r in enumerate(requests):
+            routes.setdefault(route_of(r, self.output_modalities), []).append(i)
         outputs: list[ModelOutput | None] = [None] * len(requests)
-        for start in range(0, len(order), size):
-            idx = order[start : start + size]
-            batch = [requests[i] for i in idx]
-            for i, out in zip(idx, generate_batch(self, batch), strict=True):
-                outputs[i] = out
+        for route, members in routes.items():
+            order = sorted(members, key=lambda i: -len(_text(requests[i].messages[-1])))
+            for start in range(0, len(order), size):
+                idx = order[start : start + size]
+                batch = [requests[i] for i in idx]
+                for i, out in zip(idx, generate_route(self, batch, route), strict=True):
+                    outputs[i] = out
         return [o for o in outputs if o is not None]
 
     # ------------------------------------------------------------------ loglikelihood
@@ -231,8 +287,3 @@ def _model_max_length(model: Any, tokenizer: Any) -> int:
             return v
     tl = getattr(tokenizer, "model_max_length", None)
     return tl if isinstance(tl, int) and tl < 1_000_000 else 2048
-
-
-def is_model_dir(path: str | Path) -> bool:
-    p = Path(path)
-    return p.is_dir() and ((p / "config.json").exists() or (p / "adapter_config.json").exists())

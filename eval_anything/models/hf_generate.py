@@ -1,11 +1,14 @@
-"""Batched generation for the hf adapter."""
+"""Batched text generation for the hf adapter, and the pieces its media routes share: encoding a
+batch (:func:`encode_batch`), decoding settings (:func:`decoding_kwargs`) and turning generated
+ids into text outputs (:func:`text_outputs`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from eval_anything.core.outputs import ModelOutput
-from eval_anything.core.requests import GenerateRequest
+from eval_anything.core.requests import GenerateRequest, GenerationConfig
 
 
 def truncate_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
@@ -13,16 +16,21 @@ def truncate_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
-def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutput]:
-    """One left-padded ``generate`` call; all requests of a batch share its generation config
-    (the runner batches per task, so they do)."""
-    import torch
+@dataclass
+class Encoded:
+    """A left-padded batch on the model's device, with each request's prepared media."""
 
+    enc: dict[str, Any]
+    media: list[Any] = field(default_factory=list)  # hf_av.MediaInputs per request (media models)
+
+
+def encode_batch(adapter: Any, batch: list[GenerateRequest]) -> Encoded:
+    """Prompts rendered (chat template unless the request is raw) and tokenized, media through the
+    processor; all requests of a batch share their generation config (the runner batches per
+    task, so they do)."""
     gen = batch[0].gen
     raw = not batch[0].apply_chat_template
     prompts = [adapter.render(r.messages, raw=raw) for r in batch]
-    tok = adapter.tokenizer
-    max_prompt = max(adapter.max_length - gen.max_new_tokens, 1)
     media: list[Any] = []
     if adapter.multimodal:
         from eval_anything.models.hf_av import load_media, processor_inputs
@@ -32,30 +40,59 @@ def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutp
         adapter.processor.tokenizer.padding_side = "left"
         enc = adapter.processor(**processor_inputs(adapter.processor, prompts, media))
     else:
-        enc = tok(
+        enc = adapter.tokenizer(
             prompts,
             return_tensors="pt",
             padding=True,
             padding_side="left",
             add_special_tokens=_special_tokens(adapter, prompts, raw),
             truncation=True,
-            max_length=max_prompt,
+            max_length=max(adapter.max_length - gen.max_new_tokens, 1),
         )
-    enc = {k: v.to(adapter.device) for k, v in enc.items()}
-    gen_kwargs: dict[str, Any] = {
+    return Encoded({k: v.to(adapter.device) for k, v in enc.items()}, media)
+
+
+def decoding_kwargs(adapter: Any, gen: GenerationConfig) -> dict[str, Any]:
+    """``generate()`` settings for ``gen`` (seeding torch when it samples)."""
+    import torch
+
+    kwargs: dict[str, Any] = {
         "max_new_tokens": gen.max_new_tokens,
         "do_sample": not gen.greedy,
-        "pad_token_id": tok.pad_token_id,
+        "pad_token_id": adapter.tokenizer.pad_token_id,
     }
     if not gen.greedy:
-        gen_kwargs.update(temperature=gen.temperature, top_p=gen.top_p)
+        kwargs.update(temperature=gen.temperature, top_p=gen.top_p)
         torch.manual_seed(gen.seed or 0)
     else:
-        gen_kwargs.update(temperature=None, top_p=None, top_k=None)
+        kwargs.update(temperature=None, top_p=None, top_k=None)
+    return kwargs
+
+
+def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutput]:
+    """One left-padded ``generate`` call giving text. A thinker-talker model (Qwen-Omni) runs its
+    thinker alone: the talker is for requests that ask for speech."""
+    import torch
+
+    from eval_anything.models.hf_speech_out import text_generate
+
+    encoded = encode_batch(adapter, batch)
+    gen_kwargs = decoding_kwargs(adapter, batch[0].gen)
     with torch.inference_mode():
-        out = adapter.model.generate(**enc, **gen_kwargs)
-    prompt_len = enc["input_ids"].shape[1]
-    n_prompt = enc["attention_mask"].sum(dim=1).tolist()
+        out = text_generate(adapter.model)(**encoded.enc, **gen_kwargs)
+    return text_outputs(adapter, batch, out, encoded)
+
+
+def text_outputs(
+    adapter: Any, batch: list[GenerateRequest], out: Any, encoded: Encoded
+) -> list[ModelOutput]:
+    """Generated ids (prompt included, as ``generate`` returns them) -> one text output per
+    request: cut at end of sequence, padding or a stop string, with token counts and media facts."""
+    tok = adapter.tokenizer
+    gen = batch[0].gen
+    prompt_len = encoded.enc["input_ids"].shape[1]
+    n_prompt = encoded.enc["attention_mask"].sum(dim=1).tolist()
+    media = encoded.media
     results = []
     eos = tok.eos_token_id
     for i, req in enumerate(batch):
@@ -77,7 +114,7 @@ def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutp
                 consumed_modalities=(
                     media[i].consumed() if media else adapter.consumed(req.messages)
                 ),
-                details=_media_details(media[i]) if media else {},
+                details=media_details(media[i]) if media else {},
                 finish_reason="stop" if stopped else finish,
             )
         )
@@ -98,7 +135,8 @@ def _special_tokens(adapter: Any, prompts: list[str], raw: bool) -> bool:
     return not (bos_text and all(p.startswith(bos_text) for p in prompts))
 
 
-def _media_details(media: Any) -> dict[str, Any]:
+def media_details(media: Any) -> dict[str, Any]:
+    """How a request's media reached the model (resampling, frames kept, what was dropped)."""
     out: dict[str, Any] = dict(media.facts)
     if media.dropped:
         out["dropped_modalities"] = sorted(set(media.dropped))
