@@ -4,6 +4,7 @@ ids into text outputs (:func:`text_outputs`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,17 +70,17 @@ def decoding_kwargs(adapter: Any, gen: GenerationConfig) -> dict[str, Any]:
     return kwargs
 
 
-def generate_batch(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutput]:
-    """One left-padded ``generate`` call giving text. A thinker-talker model (Qwen-Omni) runs its
-    thinker alone: the talker is for requests that ask for speech."""
+def generate_batch(
+    adapter: Any, batch: list[GenerateRequest], generate: Callable[..., Any] | None = None
+) -> list[ModelOutput]:
+    """One left-padded ``generate`` call giving text: the model's own ``generate``, or the one
+    given (a thinker-talker model passes its thinker's, so the talker never runs for text)."""
     import torch
-
-    from eval_anything.models.hf_speech_out import text_generate
 
     encoded = encode_batch(adapter, batch)
     gen_kwargs = decoding_kwargs(adapter, batch[0].gen)
     with torch.inference_mode():
-        out = text_generate(adapter.model)(**encoded.enc, **gen_kwargs)
+        out = (generate or adapter.model.generate)(**encoded.enc, **gen_kwargs)
     return text_outputs(adapter, batch, out, encoded)
 
 

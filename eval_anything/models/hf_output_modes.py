@@ -164,9 +164,12 @@ def generate_route(adapter: Any, batch: list[GenerateRequest], route: tuple[str,
     call kept in ``details``; a text answer's usage is the output's usage)."""
     from eval_anything.models.hf_generate import generate_batch
     from eval_anything.models.hf_image_out import generate_images
-    from eval_anything.models.hf_speech_out import generate_speech
+    from eval_anything.models.hf_speech_out import generate_speech, text_generate
 
-    calls = {"text": generate_batch, "image": generate_images, "speech": generate_speech}
+    def text(adapter: Any, batch: list[GenerateRequest]) -> list[ModelOutput]:
+        return generate_batch(adapter, batch, text_generate(adapter.model))
+
+    calls = {"text": text, "image": generate_images, "speech": generate_speech}
     joined: list[ModelOutput] | None = None
     for step in route:
         outs = calls[step](adapter, batch)
