@@ -57,6 +57,8 @@ BUILTINS: dict[str, dict[str, str]] = {
         "open_clip": "eval_anything.judges.clip:OpenClipJudge",
         "reward": "eval_anything.judges.reward:RewardModelJudge",
         "analyzer": "eval_anything.judges.analyzer:AnalyzerJudge",
+        "panel": "eval_anything.judges.panel:panel_judge",
+        "repeats": "eval_anything.judges.panel:repeats_judge",
     },
     "tasks": {},
 }

@@ -49,6 +49,31 @@ def split_top_level(text: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+def split_members(text: str) -> list[str]:
+    """``'keyword+openai:m,base_url=U+[hf:/a+b]'`` -> ``['keyword', 'openai:m,base_url=U',
+    'hf:/a+b']``: split on ``+`` outside brackets; a member wrapped whole in ``[...]`` is
+    unwrapped (the way to write a member that holds ``+`` itself)."""
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        if ch == "+" and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    out = []
+    for p in (p.strip() for p in parts):
+        if p.startswith("[") and p.endswith("]"):
+            p = p[1:-1].strip()
+        if p:
+            out.append(p)
+    return out
+
+
 def split_model_args(text: str | None, flag: str = "--model-args") -> dict[str, str]:
     """``'a=1,b=[1,2]'`` -> ``{'a': '1', 'b': '[1,2]'}`` (commas inside brackets kept)."""
     out: dict[str, str] = {}
@@ -76,11 +101,18 @@ class Binding:
     rest: str | None = None
 
 
+#: Binding kinds whose arguments hold whole bindings (``panel:mean:A+B``, ``repeats:3:A``): their
+#: ``rest`` is left for their factory to split, never read as key=value items.
+NESTING_KINDS = ("panel", "repeats")
+
+
 def parse_binding(text: str, flag: str = "--judge") -> Binding:
     """``'openai:gpt-4o,base_url=URL'`` -> ``Binding('openai', 'gpt-4o', {'base_url': 'URL'})``."""
     kind, sep, rest = text.strip().partition(":")
     if not kind.strip():
         raise ModelArgsError(f"{flag} {text!r}: expected KIND[:ARGS], e.g. openai:gpt-4o")
+    if kind.strip() in NESTING_KINDS:
+        return Binding(kind.strip(), None, {}, rest if sep else None)
     positional, args = parse_binding_args(rest if sep else None, f"{flag} {text}")
     return Binding(kind.strip(), positional, args, rest if sep else None)
 

@@ -47,6 +47,11 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached judgments."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
         as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+        write: bool = typer.Option(
+            False, "--write",
+            help="Record each run's agreement (measured on its own items) in its results.json, "
+            "where report, the leaderboard and gate --min-judge-agreement read it.",
+        ),
     ) -> None:
         """Measure a judge against human labels: per task and judged score, or on preference
         pairs; every figure with a 95% bootstrap interval."""
@@ -61,6 +66,8 @@ def register(app: typer.Typer) -> None:
             if resamples < 0:
                 _usage("--resamples must be 0 or more")
             if preferences is not None:
+                if write:
+                    _usage("--write records labels' agreement in runs: it goes with --labels")
                 if labels is not None or run_dirs:
                     _usage("give RUN_DIR... --labels F, or --judge judge=B --preferences DATA, "
                            "not both")
@@ -84,6 +91,11 @@ def register(app: typer.Typer) -> None:
                 assert labels is not None
                 report = agreement_with_labels(run_dirs, labels, include_paths=include_path,
                                                resamples=resamples, seed=seed)
+                if write:
+                    from eval_anything.judges.calibration.recorded import write_label_agreement
+
+                    write_label_agreement(run_dirs, labels, include_paths=include_path,
+                                          resamples=resamples, seed=seed)
         if as_json:
             typer.echo(json.dumps(report.to_json(), indent=2))
         else:
@@ -92,6 +104,9 @@ def register(app: typer.Typer) -> None:
             console.print(agreement_table(report))
         for line in report_notes(report):
             typer.echo(f"note: {line}", err=True)
+        if write:
+            typer.echo(f"recorded judge agreement in {len(run_dirs)} run(s)' results.json",
+                       err=True)
 
 
 def _usage(message: str) -> None:

@@ -86,6 +86,9 @@ def results_table(results: Any) -> Table:
         t.add_column(col, justify="right" if right else "left", overflow="fold")
     for name, tr in results.tasks.items():
         judges = ", ".join(f"{j.role}={j.identity}" for j in tr.judges) or "-"
+        judges += "".join(  # the judge's measured agreement beside the score it gave
+            f"; {a.source} agreement {a.value:.3f}" if a.value is not None
+            else f"; {a.source} agreement undefined" for a in tr.judge_agreement)
         for i, (metric, mv) in enumerate(tr.metrics.items()):
             unscored = tr.n_unscored.get(metric, tr.n_unscored.get(metric.split("/")[0], 0))
             ci = "-" if mv.ci_low is None else f"[{mv.ci_low:.4f}, {mv.ci_high:.4f}]"

@@ -27,6 +27,11 @@ def gate_command(
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
     seed: int = typer.Option(0, "--seed", help="Seed of the paired bootstrap."),
     n_boot: int = typer.Option(2000, "--bootstrap", help="Bootstrap replicates."),
+    min_judge_agreement: float | None = typer.Option(
+        None, "--min-judge-agreement",
+        help="INCONCLUSIVE for a judged task whose measured judge agreement (alpha or kappa) "
+        "is below this, or unknown (docs/judges.md).",
+    ),
 ) -> None:
     """Gate a candidate run against a baseline: PASS (non-inferior), FAIL (regression beyond
     the margin, Holm-corrected across tasks) or INCONCLUSIVE. See docs/gate.md."""
@@ -37,7 +42,8 @@ def gate_command(
     task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
     with user_errors():  # unreadable runs name the file and line; exit 2
         report = gate(baseline, candidate, tasks=task_list, margin=margin, alpha=alpha,
-                      force=force, store_url=store, seed=seed, n_boot=n_boot)
+                      force=force, store_url=store, seed=seed, n_boot=n_boot,
+                      min_judge_agreement=min_judge_agreement)
     typer.echo(gate_report.to_json(report) if as_json else gate_report.to_table(report))
     with user_errors():
         if junit is not None:

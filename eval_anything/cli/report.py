@@ -6,10 +6,43 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
 FORMATS = ("paper", "json")
+
+
+def agreement_rows(results: Any, label: str) -> list[dict[str, Any]]:
+    """One row per measured judge agreement of a run (panel, repeats, labels): what the
+    judged scores in the table can be trusted to, with the judge that gave them."""
+    rows = []
+    for task, tr in results.tasks.items():
+        for a in tr.judge_agreement:
+            rows.append({"run": label, "task": task, "score": a.score, "judge": a.judge,
+                         "source": a.source, "statistic": a.statistic, "value": a.value,
+                         "ci_low": a.ci_low, "ci_high": a.ci_high, "n": a.n,
+                         "within_item_sd": a.within_item_sd})
+    return rows
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def agreement_table(rows: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="judge agreement (how far the judged scores above can be trusted)")
+    for col in ("run", "task", "score", "judge", "measured by", "agreement [95% CI]", "n",
+                "within-item SD"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        ci = "" if r["ci_low"] is None else f" [{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
+        table.add_row(r["run"], r["task"], r["score"], r["judge"] or "-",
+                      f"{r['source']}: {r['statistic']}", _num(r["value"]) + ci, str(r["n"]),
+                      _num(r["within_item_sd"]))
+    return table
 
 
 def register(app: typer.Typer) -> None:
@@ -43,13 +76,16 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: --format {fmt!r}: choose one of {', '.join(FORMATS)}", err=True)
             raise typer.Exit(2)
         with user_errors():
-            rows = [run_row(read_results(d), where=str(d)) for d in run_dirs]
+            runs = [read_results(d) for d in run_dirs]
+            rows = [run_row(r, where=str(d)) for r, d in zip(runs, run_dirs, strict=True)]
+        agreement = [a for r in runs for a in agreement_rows(r, r.run_id[:12])]
         ref = paper_reference()
         shown = [*rows, *ref.rows] if with_paper else rows
         if fmt == "json":
             out: dict[str, object] = {"rows": rows_as_json(shown)}
             if with_paper:
                 out["paper_source"] = ref.source
+            out["judge_agreement"] = agreement
             typer.echo(json.dumps(out, indent=2))
             return
         table = Table(title="eval-anything, in the paper's results-table layout")
@@ -68,6 +104,12 @@ def register(app: typer.Typer) -> None:
             "synergy (0-1); AMG = Select * sum of 1/2 (S_m1 + S_m2) S_pair; Overall = "
             "(AMU + AMG) / 2. ± = half-width of the 95% CI.", soft_wrap=True,
         )
+        if agreement:
+            console.print(agreement_table(agreement))
+        else:
+            console.print("judge agreement: not measured for these runs (a judge panel, "
+                          "--judge-repeats or `eval-anything agreement --write` measure it; "
+                          "docs/judges.md)", soft_wrap=True)
         if with_paper:
             console.print(f"paper rows: {ref.source}", soft_wrap=True)
             console.print(

@@ -77,6 +77,10 @@ def run(
         int | None, typer.Option(help="Override every task's max_new_tokens.")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    judge_repeats: Annotated[int, typer.Option(
+        help="Ask each sampling judge (temperature > 0) K times per item, seeds 0..K-1; the "
+        "item's score is their mean (docs/judges.md).", min=1,
+    )] = 1,
     fail_on_error: Annotated[str | None, fail_on_error_option()] = None,
 ) -> None:
     """Evaluate MODEL on TASKS; write RUN_DIR/results.json and RUN_DIR/samples/*.jsonl."""
@@ -109,6 +113,7 @@ def run(
             shard=shard,
             progress=not quiet,
             lm_eval_include_paths=list(lm_eval_include_path or []),
+            judge_repeats=judge_repeats,
         )
     console.print(results_table(results))
     console.print(f"run directory: {results.run_dir}")

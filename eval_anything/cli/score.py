@@ -30,6 +30,10 @@ def register(app: typer.Typer) -> None:
         ),
         no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached judgments."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+        judge_repeats: int | None = typer.Option(
+            None, "--judge-repeats", min=1,
+            help="Ask each sampling judge K times per item (default: as the run did).",
+        ),
         fail_on_error: str | None = typer.Option(
             None, "--fail-on-error",
             help="Exit 3 when more items than this failed (model or judge errors): a count "
@@ -58,7 +62,7 @@ def register(app: typer.Typer) -> None:
             results = rescore(
                 run_dir, bindings, output_dir=run_dir if in_place else output_dir,
                 include_paths=include_path, cache_path=None if no_cache else True,
-                tasks=selected, progress=not quiet,
+                tasks=selected, progress=not quiet, judge_repeats=judge_repeats,
             )
         out = run_dir if in_place else (output_dir or default_output_dir(run_dir,
                                                                          results.spec.judges))

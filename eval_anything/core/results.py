@@ -33,6 +33,11 @@ class RunSpec(BaseModel):
     )
     tasks: list[str] = Field(description="Task and group names as requested.")
     judges: dict[str, str] = Field(default_factory=dict, description="Role -> judge binding.")
+    judge_repeats: int = Field(
+        default=1,
+        description="Times a sampling judge is asked per item (seeds 0..K-1); the item's score "
+        "is the mean of its repeats (docs/judges.md).",
+    )
     limit: int | None = Field(default=None, description="Max samples per task.")
     seed: int = Field(
         default=0,
@@ -91,6 +96,40 @@ class JudgeInfo(BaseModel):
     template_hash: str | None = Field(default=None, description="sha256 of the prompt template.")
 
 
+class JudgeAgreement(BaseModel):
+    """How far a task's judged score can be trusted, as measured: the agreement within a panel
+    of judges, between repeats of one sampling judge, or of the judge with human labels.
+
+    ``value`` is a chance-corrected agreement (1 perfect, 0 chance level): Krippendorff's alpha
+    for a panel or repeats, Cohen's kappa (quadratic-weighted for ratings) against labels. The
+    gate's ``--min-judge-agreement`` compares it (docs/judges.md)."""
+
+    score: str = Field(description="The judged score measured (a name in the sample records).")
+    source: str = Field(description="panel, repeats or labels: where the figure comes from.")
+    judge: str | None = Field(default=None, description="Identity of the judge behind the score.")
+    statistic: str = Field(
+        description="krippendorff_alpha (panel, repeats), kappa_quadratic (rating labels) or "
+        "kappa (binary or pairwise labels)."
+    )
+    value: float | None = Field(description="The agreement; None when undefined on these items.")
+    ci_low: float | None = Field(default=None, description="95% bootstrap interval, low end.")
+    ci_high: float | None = Field(default=None, description="95% bootstrap interval, high end.")
+    level: str | None = Field(
+        default=None, description="Level of measurement of the alpha: interval or nominal."
+    )
+    n: int = Field(default=0, description="Items the figure is computed on.")
+    raters: int | None = Field(default=None, description="Panel members or repeats per item.")
+    within_item_sd: float | None = Field(
+        default=None,
+        description="Repeats: mean over items of the standard deviation of an item's repeated "
+        "verdicts (the judge's own noise, on the score's scale).",
+    )
+    figures: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="Other figures of the measurement (labels: spearman, ...).",
+    )
+
+
 class TaskResult(BaseModel):
     task: str
     task_version: str
@@ -121,6 +160,16 @@ class TaskResult(BaseModel):
         default=None, description="The metric that ranks and gates this task."
     )
     details: dict[str, Any] = Field(default_factory=dict)
+    judge_agreement: list[JudgeAgreement] = Field(
+        default_factory=list,
+        description="The judged scores' measured agreement (panel, repeats, human labels); "
+        "empty when unknown.",
+    )
+
+    def lowest_judge_agreement(self) -> float | None:
+        """The weakest agreement measured for this task's judged scores (None: none known)."""
+        values = [a.value for a in self.judge_agreement if a.value is not None]
+        return min(values) if values else None
 
     def primary(self, declared: str | None = None) -> str | None:
         """The metric that ranks, aggregates and gates this task: ``declared`` (a spec's

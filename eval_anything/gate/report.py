@@ -9,7 +9,8 @@ from pathlib import Path
 from eval_anything.gate.verdict import GateReport, TaskComparison
 
 VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE")
-HEADERS = ("task", "verdict", "n", "baseline", "candidate", "diff", "CI", "p", "p (Holm)", "method")
+HEADERS = ("task", "verdict", "n", "baseline", "candidate", "diff", "CI", "p", "p (Holm)", "method",
+           "judge agreement")
 
 
 def _num(x: float | None, digits: int = 4) -> str:
@@ -36,6 +37,7 @@ def row_cells(c: TaskComparison) -> list[str]:
         _p(c.p_value),
         _p(c.p_holm),
         c.method,
+        _num(c.judge_agreement, 3),
     ]
 
 
@@ -118,6 +120,10 @@ def to_markdown(report: GateReport) -> str:
     ]
     for c in report.tasks:
         lines.append("| " + " | ".join(_md_escape(x) for x in row_cells(c)) + " |")
+    notes = [f"> note: {_md_escape(c.task)}: {_md_escape(n)}" for c in report.tasks
+             for n in c.notes if "judge agreement" in n]
+    if notes:
+        lines += ["", *notes]
     if report.warnings:
         lines += [""] + [f"> warning: {_md_escape(w)}" for w in report.warnings]
     return "\n".join(lines) + "\n"

@@ -16,6 +16,11 @@ and a regression is a rise. The decision rule (also in docs/gate.md):
 * Holm's step-down adjustment across the compared tasks gives ``p_holm``.
 * FAIL when ``p_holm < alpha``; else PASS when the lower bound of the two-sided ``1 - alpha``
   interval of the mean difference is above ``-margin`` (non-inferior); else INCONCLUSIVE.
+* With ``min_judge_agreement`` X: a judged task (one whose run names a judge) whose measured
+  judge agreement (the lowest of both runs' ``judge_agreement`` values: a panel's or repeats'
+  alpha, a kappa against labels) is below X, or is unknown, is INCONCLUSIVE whatever its test
+  says: a verdict is no firmer than the judge behind it. Tasks scored without a judge are
+  unaffected.
 * Overall: FAIL if any task fails, PASS if every task passes, else INCONCLUSIVE.
 
 No multiplicity correction is needed for PASS: the run passes only when *every* task passes
@@ -73,6 +78,10 @@ class TaskComparison(BaseModel):
     p_value: float = 1.0
     p_holm: float = 1.0
     verdict: Verdict = "INCONCLUSIVE"
+    judge_agreement: float | None = Field(
+        default=None, description="Lowest measured agreement of the task's judge in either "
+        "run (None: not judged, or not measured).",
+    )
     notes: list[str] = Field(default_factory=list)
 
 
@@ -108,11 +117,13 @@ def gate(
     seed: int = 0,
     n_boot: int = 2000,
     directions: dict[str, bool] | None = None,
+    min_judge_agreement: float | None = None,
 ) -> GateReport:
     """Compare ``candidate`` with ``baseline`` (run dirs or store run ids); see the module doc
     for the rule. ``directions``: task -> higher is better (default: the declared scales of the
     bundled and plugin tasks). Raises :class:`GateInputError` for runs that cannot be compared
-    as asked."""
+    as asked. ``min_judge_agreement``: judged tasks whose judge agreement is below it (or
+    unknown) are INCONCLUSIVE (module doc)."""
     if margin < 0 or not 0 < alpha < 1:
         raise GateInputError(f"need margin >= 0 and 0 < alpha < 1 (got {margin}, {alpha})")
     base = baseline if isinstance(baseline, RunSource) else load_run(baseline, store_url)
@@ -131,7 +142,36 @@ def gate(
                 higher_is_better=higher.get(name, True),
             )
         )
-    return decide(base, cand, comparisons, margin, alpha, force, warnings)
+    for comp in comparisons:
+        comp.judge_agreement = judge_agreement(base, cand, comp.task)
+    return decide(base, cand, comparisons, margin, alpha, force, warnings, min_judge_agreement)
+
+
+def judge_agreement(base: RunSource, cand: RunSource, task: str) -> float | None:
+    """The lowest judge agreement either run measured for ``task`` (None when unknown)."""
+    known = [v for v in (src.results.tasks[task].lowest_judge_agreement()
+                         for src in (base, cand)) if v is not None]
+    return min(known) if known else None
+
+
+def is_judged(base: RunSource, cand: RunSource, task: str) -> bool:
+    return any(src.results.tasks[task].judges for src in (base, cand))
+
+
+def apply_judge_floor(comp: TaskComparison, judged: bool, floor: float | None) -> None:
+    """INCONCLUSIVE for a judged task whose judge agreement is below ``floor`` or unknown."""
+    if floor is None or not judged:
+        return
+    value = comp.judge_agreement
+    if value is None:
+        comp.notes.append(f"judge agreement unknown (--min-judge-agreement {floor:g}): measure "
+                          "it with a panel, --judge-repeats or `eval-anything agreement --write`")
+    elif value < floor:
+        comp.notes.append(f"judge agreement {value:.3f} is below --min-judge-agreement "
+                          f"{floor:g}")
+    else:
+        return
+    comp.verdict = "INCONCLUSIVE"
 
 
 def declared_directions() -> dict[str, bool]:
@@ -150,12 +190,15 @@ def decide(
     alpha: float,
     force: bool,
     warnings: list[str],
+    min_judge_agreement: float | None = None,
 ) -> GateReport:
-    """Holm across tasks, then each task's verdict and the overall one."""
+    """Holm across tasks, then each task's verdict (held at INCONCLUSIVE where the judge is
+    not trusted enough) and the overall one."""
     adjusted = holm([c.p_value for c in comparisons])
     for comp, p_adj in zip(comparisons, adjusted, strict=True):
         comp.p_holm = p_adj
         comp.verdict = task_verdict(comp, margin, alpha)
+        apply_judge_floor(comp, is_judged(base, cand, comp.task), min_judge_agreement)
     verdicts = {c.verdict for c in comparisons}
     overall: Verdict = (
         "FAIL" if "FAIL" in verdicts else ("PASS" if verdicts == {"PASS"} else "INCONCLUSIVE")

@@ -104,6 +104,11 @@ class Judge(ABC):
         threads at once."""
         return RequestFlow.batches(batch_size)
 
+    def reseeded(self, seed: int) -> Judge | None:
+        """This judge sampling with another ``seed`` (sharing its model), for repeated judging;
+        None for a judge that does not sample (its repeats would all agree)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
 

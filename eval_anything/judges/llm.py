@@ -11,7 +11,10 @@ Bindings (``--judge ROLE=BINDING``); everything after the kind is ``[model][,key
 
 Judge options, accepted in any of them: ``max_new_tokens`` (default 256), ``attempts`` (tries
 per item, default 3) and ``retry_temperature`` (default 0.7; the first try is greedy, retries
-sample with seeds 1, 2, ... so a malformed verdict is not simply repeated), and ``mode``:
+sample with seeds 1, 2, ... so a malformed verdict is not simply repeated), ``temperature``
+(default 0: greedy) and ``seed`` (default 0) for a sampling judge (with ``temperature`` above 0
+every try samples, try ``a`` with seed ``1000 * seed + a``: ``--judge-repeats K`` asks it with
+seeds 0 .. K-1, each a request of its own in the judgment cache), and ``mode``:
 
 - ``generate`` (default): the judge writes an explanation and a verdict; strict parsing, the last
   verdict counts, no verdict is unscored (after the retries);
@@ -39,7 +42,8 @@ from eval_anything.models.build import build_adapter
 from eval_anything.run.cache import ResponseCache, make_key
 from eval_anything.scoring.tifa import score_choice, split_choices, tifa_answer
 
-JUDGE_OPTIONS = ("max_new_tokens", "attempts", "retry_temperature", "mode")
+JUDGE_OPTIONS = ("max_new_tokens", "attempts", "retry_temperature", "mode", "temperature", "seed")
+SEED_STRIDE = 1000  # tries per repeat that can never collide with the next repeat's seeds
 MODES = ("generate", "likelihood")
 _RANGES = {"amu": (1, 10), "text_if": (1, 10), "image_if": (0, 10), "synergy": (1, 10)}
 
@@ -58,6 +62,8 @@ class LLMJudge(Judge):
         attempts: int = 3,
         retry_temperature: float = 0.7,
         mode: str = "generate",
+        temperature: float = 0.0,
+        seed: int = 0,
     ) -> None:
         if attempts < 1:
             raise ConfigError(f"--judge {binding}: attempts must be >= 1")
@@ -75,7 +81,21 @@ class LLMJudge(Judge):
         self.max_new_tokens = int(max_new_tokens)
         self.attempts = int(attempts)
         self.retry_temperature = float(retry_temperature)
+        self.temperature = float(temperature)
+        self.seed = int(seed)
+        if self.temperature < 0:
+            raise ConfigError(f"--judge {binding}: temperature must be 0 or more")
         self.calls = 0
+
+    def reseeded(self, seed: int) -> LLMJudge | None:
+        """A copy sampling with ``seed`` (same model); None when this judge is greedy, or
+        rates by likelihood (no sampling there)."""
+        if self.temperature <= 0 or self.mode == "likelihood":
+            return None
+        copy = LLMJudge.__new__(LLMJudge)
+        copy.__dict__.update(self.__dict__)
+        copy.seed = seed
+        return copy
 
     def identity(self) -> str:
         return f"llm:{self.binding}:{self.adapter.identity_hash()[:16]}"
@@ -110,12 +130,17 @@ class LLMJudge(Judge):
     def request(self, item: JudgeItem, attempt: int = 0, swap: bool = False) -> GenerateRequest:
         system, user = self._render(item, swap)
         media = [p for p in item.media if item.kind in ("image_if", "tifa", "pairwise")]
-        greedy = attempt == 0
-        gen = GenerationConfig(
-            max_new_tokens=self.max_new_tokens,
-            temperature=0.0 if greedy else self.retry_temperature,
-            seed=None if greedy else attempt,
-        )
+        if self.temperature > 0:  # a sampling judge: every try samples, seeded per repeat
+            gen = GenerationConfig(max_new_tokens=self.max_new_tokens,
+                                   temperature=self.temperature,
+                                   seed=SEED_STRIDE * self.seed + attempt)
+        else:
+            greedy = attempt == 0
+            gen = GenerationConfig(
+                max_new_tokens=self.max_new_tokens,
+                temperature=0.0 if greedy else self.retry_temperature,
+                seed=None if greedy else attempt,
+            )
         msgs = [
             Message(role="system", content=[TextPart(text=system)]),
             Message(role="user", content=[*media, TextPart(text=user)]),

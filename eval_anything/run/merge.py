@@ -49,7 +49,8 @@ from eval_anything.stats.intervals import MetricValue, mean_with_ci
 
 MERGE_FILE = "merge.json"
 # RunSpec fields every shard must share (batch size may differ: it does not change answers)
-SPEC_FIELDS = ("model", "model_args", "tasks", "judges", "limit", "seed", "gen_overrides")
+SPEC_FIELDS = ("model", "model_args", "tasks", "judges", "limit", "seed", "gen_overrides",
+               "judge_repeats")
 
 
 class MergeError(UserError):
@@ -271,10 +272,13 @@ def _copy_media(name: str, dirs: list[Path], out: Path) -> None:
 def _merge_task(
     spec: TaskSpec, parts: list[TaskResult], records: list[SampleRecord], shard_ids: list[str]
 ) -> TaskResult:
+    from eval_anything.judges.calibration.consistency import internal_agreement
+
     metrics, unscored = task_metrics(spec, records)
     first = parts[0]
     return first.model_copy(
         update={
+            "judge_agreement": internal_agreement(records),  # over every shard's items
             "n": len(records),
             "n_unscored": unscored,
             "metrics": metrics,

@@ -65,6 +65,7 @@ def rescore(
     batch_size: int | None = None,
     tasks: Sequence[str] | None = None,
     progress: bool = False,
+    judge_repeats: int | None = None,
 ) -> Results:
     """Re-judge ``run_dir`` with ``judges`` (role -> binding) and write the new run.
 
@@ -72,6 +73,9 @@ def rescore(
 
     ``tasks`` limits re-judging to those tasks (the others keep their scores): useful when one
     role serves several tasks and the new judge suits only some (``keyword`` rates AMU only).
+
+    ``judge_repeats`` asks each sampling judge that many times per item (default: as the run
+    did, ``spec.judge_repeats``).
     """
     started = time.perf_counter()
     src = Path(run_dir)
@@ -85,17 +89,20 @@ def rescore(
         if out.resolve() != src.resolve():
             with FolderLock(out, what="output folder"):
                 return _rescore(src, judges, out, include_paths, cache_path, batch_size, tasks,
-                                started, progress)
+                                started, progress, judge_repeats)
         return _rescore(src, judges, out, include_paths, cache_path, batch_size, tasks, started,
-                        progress)
+                        progress, judge_repeats)
 
 
 def _rescore(
     src: Path, judges: dict[str, str], out: Path, include_paths: Sequence[Path | str],
     cache_path: Path | str | None | bool, batch_size: int | None, tasks: Sequence[str] | None,
-    started: float, progress: bool = False,
+    started: float, progress: bool = False, judge_repeats: int | None = None,
 ) -> Results:
     old = read_results(src)
+    repeats = old.spec.judge_repeats if judge_repeats is None else judge_repeats
+    if repeats < 1:
+        raise RescoreError(f"--judge-repeats {repeats}: give 1 or more")
     bindings = {**old.spec.judges, **judges}
     in_place = out.resolve() == src.resolve()
     if not in_place and out.exists() and any(f.name != LOCK_FILE for f in out.iterdir()):
@@ -125,7 +132,7 @@ def _rescore(
             specs[name] = spec
             records, result = _rescore_task(
                 spec, src, old_result, old.spec.limit, bindings, built, cache,
-                batch_size or old.spec.batch_size, old.run_id, reporter,
+                batch_size or old.spec.batch_size, old.run_id, reporter, repeats,
             )
             new_logs[name], task_results[name] = records, result
     finally:
@@ -135,7 +142,7 @@ def _rescore(
         cache.close()
 
     _, groups = catalog.expand(old.spec.tasks)
-    run_spec = old.spec.model_copy(update={"judges": bindings})
+    run_spec = old.spec.model_copy(update={"judges": bindings, "judge_repeats": repeats})
     out.mkdir(parents=True, exist_ok=True)
     if not in_place:
         copy_files(src / MEDIA_DIR, out / MEDIA_DIR)  # the run's output media
@@ -174,7 +181,7 @@ def _task_spec(catalog: Catalog, name: str, old: TaskResult, limit: int | None) 
 def _rescore_task(
     spec: TaskSpec, src: Path, old: TaskResult, limit: int | None, bindings: dict[str, str],
     built: dict[str, Any], cache: ResponseCache, batch_size: int, old_run_id: str,
-    reporter: ProgressReporter | None = None,
+    reporter: ProgressReporter | None = None, repeats: int = 1,
 ) -> tuple[list[SampleRecord], TaskResult]:
     from eval_anything.run.plan import PlannedTask, scorers_and_roles
     from eval_anything.run.runner import judge_for, task_result
@@ -198,7 +205,7 @@ def _rescore_task(
         scorers, roles = scorers_and_roles(spec, bindings)
     except ConfigError as e:
         raise RescoreError(str(e)) from None
-    judges = {role: judge_for(built, b, cache) for role, b in roles.items()}
+    judges = {role: judge_for(built, b, cache, repeats) for role, b in roles.items()}
     ctx = ScoreContext(judges=judges, run_dir=src, task=spec)
 
     def score(batch: list[SampleRecord]) -> list[SampleRecord]:

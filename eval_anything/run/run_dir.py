@@ -17,7 +17,8 @@ from eval_anything.errors import UserError
 
 RUN_FILE = "run.json"
 # fields that must match for a folder to be resumed (tasks and limit may grow)
-_MUST_MATCH = ("model", "seed", "judges", "gen_overrides", "shard")
+_MUST_MATCH = ("model", "seed", "judges", "gen_overrides", "shard", "judge_repeats")
+_DEFAULTS = {"judge_repeats": 1}  # fields newer than some run.json files: absent means this
 
 
 class RunDirError(UserError):
@@ -39,7 +40,8 @@ def prepare_run_dir(
                 "--output-dir, or delete the folder to start over"
             )
         for key in _MUST_MATCH:
-            if old.get("spec", {}).get(key) != spec.model_dump(mode="json").get(key):
+            if old.get("spec", {}).get(key, _DEFAULTS.get(key)) != spec.model_dump(
+                    mode="json").get(key):
                 raise RunDirError(
                     f"{run_dir}/{RUN_FILE}: field 'spec.{key}' differs from this run "
                     f"({old['spec'].get(key)!r} there); use a new --output-dir to change it"

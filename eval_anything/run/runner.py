@@ -73,19 +73,26 @@ def evaluate(
     progress: bool = True,
     adapter: ModelAdapter | None = None,
     lm_eval_include_paths: list[Path | str] | tuple[Path | str, ...] = (),
+    judge_repeats: int = 1,
 ) -> Results:
     """Evaluate ``model`` on ``tasks`` and write a run directory. Returns the results.
 
     ``cache_path=True`` uses the default cache (``~/.cache/eval_anything``), ``None``/``False``
-    disables it. ``adapter`` lets a caller pass a ready adapter (trainers scoring in-process);
-    the caller keeps it and closes it. Judges, and the adapter when none is passed, are built
-    here and closed before this returns or raises.
+    disables it. ``judge_repeats`` asks every (sampling) judge that many times per item, with
+    seeds 0..K-1, and scores an item by the mean (docs/judges.md). ``adapter`` lets a caller
+    pass a ready adapter (trainers scoring in-process); the caller keeps it and closes it.
+    Judges, and the adapter when none is passed, are built here and closed before this returns
+    or raises.
     """
     started = time.perf_counter()
     plan = plan_run(
         model, tasks, model_args, judges, limit, seed, batch_size, output_dir, include_paths,
         gen_overrides, shard, adapter, lm_eval_include_paths,
     )
+    if judge_repeats != 1:
+        if judge_repeats < 1:
+            raise ConfigError(f"--judge-repeats {judge_repeats}: give 1 or more")
+        plan.spec = plan.spec.model_copy(update={"judge_repeats": judge_repeats})
     with ExitStack() as owned:  # closed in reverse order, each even if another close fails
         cache = ResponseCache(cache_file(cache_path))
         owned.callback(cache.close)
@@ -93,17 +100,28 @@ def evaluate(
         for pt in plan.tasks:
             for binding in pt.roles.values():
                 if binding not in built:
-                    owned.callback(judge_for(built, binding, cache).close)
+                    owned.callback(judge_for(built, binding, cache, judge_repeats).close)
         if adapter is None:
             adapter = build_adapter(model, plan.model_args)
             owned.callback(adapter.close)
         return execute(plan, adapter, built, cache, lineage, progress, started)
 
 
-def judge_for(objs: dict[str, Judge], binding: str, cache: ResponseCache) -> Judge:
-    """The judge of ``binding``, built once per run and shared by every role bound to it."""
+def judge_for(objs: dict[str, Judge], binding: str, cache: ResponseCache,
+              repeats: int = 1) -> Judge:
+    """The judge of ``binding``, built once per run and shared by every role bound to it;
+    asked ``repeats`` times per item (:func:`eval_anything.judges.panel.repeated_judge`)."""
     if binding not in objs:
-        objs[binding] = build_judge(binding, cache=cache)
+        judge = build_judge(binding, cache=cache)
+        if repeats != 1:
+            from eval_anything.judges.panel import repeated_judge
+
+            try:
+                judge = repeated_judge(judge, repeats, f"--judge-repeats {repeats} ({binding})")
+            except ConfigError:
+                judge.close()
+                raise
+        objs[binding] = judge
     return objs[binding]
 
 
@@ -276,6 +294,9 @@ def task_result(
     judges: dict[str, Judge],
     modality_gaps: list[str] | None = None,
 ) -> TaskResult:
+    # scipy/scikit-learn behind the agreement figures load only once a task is scored
+    from eval_anything.judges.calibration.consistency import internal_agreement
+
     metrics, unscored = task_metrics(pt.spec, records)
     n_failed, reasons = failure_counts(records)
     return TaskResult(
@@ -296,4 +317,5 @@ def task_result(
         output_modalities=list(pt.spec.output_modalities),
         modality_gaps=list(modality_gaps or []),
         cluster_key=pt.spec.cluster_key,
+        judge_agreement=internal_agreement(records),
     )

@@ -1,4 +1,5 @@
-"""One task across runs: every metric (per-dimension means too) and the primary one charted."""
+"""One task across runs: every metric (per-dimension means too) and the primary one charted,
+with the measured agreement of the judge behind each run's score (panel, repeats, labels)."""
 
 from __future__ import annotations
 
@@ -36,10 +37,31 @@ def render(url: str) -> None:
     ]
     st.altair_chart(charts.task_bars(top[["run", "value", "ci_low", "ci_high", "n"]]),
                     width="stretch")
+    _judge_agreement(url, task, list(top["run_id"]), dict(zip(top["run_id"], top["run"],
+                                                              strict=True)))
     if first["kind"] == "task":
         pick = st.selectbox("Browse samples of run", list(top["run_id"]), key="dd_run",
                             format_func=lambda rid: data.run_label(data.runs(url), rid))
         st.button("Open in sample browser", key="dd_open", on_click=_open, args=(pick, task))
+
+
+def _judge_agreement(url: str, task: str, run_ids: list[str], labels: dict[str, str]) -> None:
+    """The judge agreement each shown run measured for the task, beside its score."""
+    rows = []
+    for rid in run_ids:
+        result = data.results(url, rid).tasks.get(task)
+        for a in [] if result is None else result.judge_agreement:
+            ci = "" if a.ci_low is None else f" [{a.ci_low:.3f}, {a.ci_high:.3f}]"
+            rows.append({"run": labels[rid], "judge": a.judge or "-",
+                         "measured by": f"{a.source}: {a.statistic}",
+                         "agreement": "-" if a.value is None else f"{a.value:.3f}{ci}",
+                         "n": a.n, "within-item SD": a.within_item_sd})
+    if rows:
+        st.caption("Judge agreement (1 = perfect, 0 = chance; docs/judges.md)")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="dd_agreement")
+    else:
+        st.caption("Judge agreement: not measured for these runs (a judge panel, "
+                   "--judge-repeats, or `eval-anything agreement --write` measure it).")
 
 
 def _open(run_id: str, task: str) -> None:
