@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "report",
     "view",
     "agreement",
+    "overlap",
 )
 
 app = typer.Typer(
