@@ -16,11 +16,10 @@ three things are timed:
   latency (imports, planning, the run folder and the results file); the wall ratio is taken
   per round against its own start-up;
 - raw: a bare asyncio client sending the same requests at the same concurrency (a second
-  semaphore and client for the judge request that follows each answer), over aiohttp, over
-  httpx (both on asyncio's loop), and over the adapter's own connection pool
-  (``eval_anything/models/http_pool.py``) on the adapter's own event loop (uvloop where
-  installed); ours against this one is the harness's own cost: planning, judging, records, the
-  log;
+  semaphore and client for the judge request that follows each answer): over aiohttp and over
+  httpx on asyncio's loop, and over aiohttp on the adapter's own event loop (uvloop where
+  installed), the adapter's own client without the adapter; ours against the last one is the
+  harness's own cost: planning, judging, records, the log;
 - ideal: ``ceil(N / C) x latency`` (waves of C requests); with a judge one more wave, since the
   last answers still need their verdicts.
 - CPU: the command's CPU seconds (user + system) beyond those of the one-item start-up run,
@@ -123,22 +122,25 @@ def ours(base_url: str, tasks_dir: Path, work: Path, conc: int, judged: bool,
     return wall, float(results["timings"][task]), cpu
 
 
+RAW_CLIENTS = ("aiohttp", "httpx", "aiohttp_adapter_loop")
+
+
 def run_raw(client: Any, library: str) -> float:
-    """aiohttp and httpx on asyncio's own loop; the bare client over our pool on the adapter's
-    loop (uvloop where installed), so that ours against it is the harness's cost alone."""
+    """aiohttp and httpx on asyncio's own loop; ``aiohttp_adapter_loop`` on the adapter's loop
+    (uvloop where installed), so that ours against it is the harness's cost alone."""
     from eval_anything.models.openai_http import new_event_loop
 
-    factory = new_event_loop if library == "pool" else asyncio.new_event_loop
+    factory = new_event_loop if library == "aiohttp_adapter_loop" else asyncio.new_event_loop
     with asyncio.Runner(loop_factory=factory) as runner:
         return float(runner.run(client))
 
 
 async def raw_client(base_url: str, n: int, conc: int, judged: bool, library: str) -> float:
-    """The same requests from a bare asyncio client over ``library`` (aiohttp, httpx or
-    ``pool``)."""
+    """The same requests from a bare asyncio client over ``library`` (one of
+    :data:`RAW_CLIENTS`)."""
     url = f"{base_url}/chat/completions"
     gen_gate, judge_gate = asyncio.Semaphore(conc), asyncio.Semaphore(conc)
-    post = await _poster(library, conc, base_url)
+    post = await _poster(library, conc)
 
     async def one(i: int) -> None:
         body = {"model": "m", "max_tokens": 16, "temperature": 0.0,
@@ -161,23 +163,10 @@ async def raw_client(base_url: str, n: int, conc: int, judged: bool, library: st
         await post.close()  # type: ignore[attr-defined]
 
 
-async def _poster(library: str, conc: int, url_of_server: str) -> Any:
-    """``post(client_index, url, body) -> JSON`` over two clients (model, judge) of ``library``
-    (aiohttp, httpx, or ``pool``: the adapter's own connection pool); ``post.close()`` closes
-    them."""
-    if library == "pool":  # the adapter's own HTTP client, bare: the rest is the harness's
-        from eval_anything.models.http_pool import ConnectionPool
-
-        pools = [ConnectionPool(f"{url_of_server}/chat/completions", 60) for _ in range(2)]
-
-        async def post(k: int, url: str, body: dict[str, Any]) -> Any:
-            resp = await pools[k].post(json.dumps(body).encode(), {})  # to the pool's URL
-            return json.loads(resp.body)
-
-        async def close() -> None:
-            for pool in pools:
-                pool.close()
-    elif library == "aiohttp":
+async def _poster(library: str, conc: int) -> Any:
+    """``post(client_index, url, body) -> JSON`` over two clients (model, judge) of ``library``;
+    ``post.close()`` closes them."""
+    if library in ("aiohttp", "aiohttp_adapter_loop"):
         import aiohttp
 
         sessions = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc))
@@ -244,7 +233,7 @@ def measure(args: argparse.Namespace, base_url: str, tasks_dir: Path, work: Path
     waves = math.ceil(args.requests / conc) + (1 if judged else 0)
     ideal = waves * args.latency
     startups, ratios, walls, phases, cpus, raw_cpus = [], [], [], [], [], []
-    raws: dict[str, list[float]] = {"aiohttp": [], "httpx": [], "pool": []}
+    raws: dict[str, list[float]] = {lib: [] for lib in RAW_CLIENTS}
     for _ in range(args.repeats):
         one_wall, _, one_cpu = ours(base_url, tasks_dir, work, conc, judged, 1)
         startup = one_wall - args.latency * (2 if judged else 1)
@@ -268,7 +257,7 @@ def measure(args: argparse.Namespace, base_url: str, tasks_dir: Path, work: Path
         "ours_requests_s": round(med(phases), 3),
         "raw_aiohttp_s": round(med(raws["aiohttp"]), 3),
         "raw_httpx_s": round(med(raws["httpx"]), 3),
-        "raw_pool_s": round(med(raws["pool"]), 3),
+        "raw_aiohttp_adapter_loop_s": round(med(raws["aiohttp_adapter_loop"]), 3),
         "ours_cpu_over_startup_s": round(med(cpus), 3),
         "raw_aiohttp_cpu_s": round(med(raw_cpus), 3),
         "load_average": round(os.getloadavg()[0], 1),
@@ -281,7 +270,8 @@ def measure(args: argparse.Namespace, base_url: str, tasks_dir: Path, work: Path
 def table(rows: list[dict[str, Any]], latency: float) -> str:
     lines = [
         "| concurrency | judge | ideal (s) | start-up (s) | ours: run wall (s) | ours: "
-        "requests (s) | raw aiohttp (s) | raw httpx (s) | raw over our pool (s) | "
+        "requests (s) | raw aiohttp (s) | raw httpx (s) | raw aiohttp on the adapter's loop "
+        "(s) | "
         "ours requests / raw aiohttp | "
         "ours wall / (ideal + start-up) | ours CPU beyond start-up (s) | raw aiohttp CPU (s) "
         "| load |",
@@ -291,7 +281,8 @@ def table(rows: list[dict[str, Any]], latency: float) -> str:
         lines.append(
             f"| {r['concurrency']} | {'yes' if r['judge'] else 'no'} | {r['ideal_s']:.2f} | "
             f"{r['startup_s']:.2f} | {r['ours_wall_s']:.2f} | {r['ours_requests_s']:.2f} | "
-            f"{r['raw_aiohttp_s']:.2f} | {r['raw_httpx_s']:.2f} | {r['raw_pool_s']:.2f} | "
+            f"{r['raw_aiohttp_s']:.2f} | {r['raw_httpx_s']:.2f} | "
+            f"{r['raw_aiohttp_adapter_loop_s']:.2f} | "
             f"{r['requests_vs_raw']:.2f} | "
             f"{r['wall_vs_ideal_plus_startup']:.2f} | {r['ours_cpu_over_startup_s']:.2f} | "
             f"{r['raw_aiohttp_cpu_s']:.2f} | {r['load_average']} |"

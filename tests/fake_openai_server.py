@@ -245,13 +245,11 @@ async def serve_fixed_latency(latency: float, answer: str | None, port: int = 0)
     """The standalone server: one asyncio event loop, each reply leaving ``latency`` seconds
     after its request arrived, until SIGTERM or SIGINT.
 
-    Not the threaded :class:`FakeOpenAIServer`: with a thread per connection, 256 requests in
-    flight on two cores made its own first replies arrive 0.5 s after their requests instead
-    of 0.2 s, so the benchmark measured the server. Nor aiohttp's server: at about 0.27 ms of
-    CPU a request it took 70 ms to read a wave of 256 requests, which delayed every reply of
-    the wave by up to that much. This one reads HTTP/1.1 requests framed by
-    ``Content-Length`` on keep-alive connections (what the clients measured send) for about
-    0.05 ms each. Requests are not recorded (a long benchmark would keep every body)."""
+    A bare asyncio protocol, not the threaded :class:`FakeOpenAIServer` nor a web framework:
+    each request must cost the server far less than the clients measured (hundreds arrive in
+    one wave), so the benchmark measures the client, not the server; it reads HTTP/1.1 requests
+    framed by ``Content-Length`` on keep-alive connections (what the clients measured send) for
+    about 0.05 ms each. Requests are not recorded (a long benchmark would keep every body)."""
     import asyncio
 
     loop = asyncio.get_running_loop()

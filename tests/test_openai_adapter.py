@@ -309,6 +309,20 @@ def test_bad_args_name_the_field_and_fix() -> None:
         OpenAIModel(model="m", base_url="localhost:8000/v1")
     with pytest.raises(ValueError, match="extra_body"):
         OpenAIModel(model="m", extra_body="{top_k: 20")
+    for bad in ({"max_response_bytes": 0}, {"request_deadline": -1.0}, {"timeout": 0.0}):
+        with pytest.raises(ValueError, match="timeout, request_deadline and max_response_bytes"):
+            OpenAIModel(model="m", **bad)  # type: ignore[arg-type]
+
+
+def test_answer_bounds_are_typed_model_args() -> None:
+    from eval_anything.model_args import ModelArgsError, split_model_args, typed_model_args
+
+    args = typed_model_args(
+        OpenAIModel, split_model_args("model=m,max_response_bytes=1048576,request_deadline=90")
+    )
+    assert args["max_response_bytes"] == 1048576 and args["request_deadline"] == 90.0
+    with pytest.raises(ModelArgsError, match="max_response_bytes=64MiB: expected int"):
+        typed_model_args(OpenAIModel, split_model_args("model=m,max_response_bytes=64MiB"))
 
 
 def test_identity_and_details() -> None:
@@ -317,6 +331,9 @@ def test_identity_and_details() -> None:
     assert a.identity()["base_url"] == "http://h:8000/v1" and a.identity()["model"] == "qwen"
     assert a.details() == {"base_url": "http://h:8000/v1", "model": "qwen"}
     assert a.identity_hash() == b.identity_hash()  # speed knobs do not split the cache
+    bounded = OpenAIModel(base_url="http://h:8000/v1", model="qwen", max_response_bytes=1024,
+                          request_deadline=5.0, timeout=2.0)
+    assert bounded.identity_hash() == a.identity_hash()  # nor do the bounds on an answer
     assert OpenAIModel(base_url="http://h:8000/v1", model="llama").identity_hash() != (
         a.identity_hash()
     )

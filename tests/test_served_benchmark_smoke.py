@@ -26,6 +26,7 @@ def test_served_throughput_benchmark_runs(tmp_path: Path) -> None:
     for r in rows:
         assert r["ideal_s"] == pytest.approx((4 if r["judge"] else 3) * 0.05)
         # every request waits its latency: no client can beat the ideal
-        assert r["ours_requests_s"] >= r["ideal_s"] and r["raw_pool_s"] >= r["ideal_s"]
+        assert r["ours_requests_s"] >= r["ideal_s"]
+        assert r["raw_aiohttp_adapter_loop_s"] >= r["ideal_s"]
         assert r["startup_s"] > 0 and r["wall_vs_ideal_plus_startup"] > 0
     assert "| 4 | yes |" in done.stdout

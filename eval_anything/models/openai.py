@@ -1,12 +1,14 @@
 """Any OpenAI-compatible chat endpoint: ``vllm serve``, TGI, llama.cpp server, hosted APIs.
 
-Requests go to ``{base_url}/chat/completions`` over pooled keep-alive connections
-(:mod:`eval_anything.models.http_pool`), at most ``max_concurrency`` at a time, and come back in
-request order. A request that meets a 429, a 5xx,
-a 408, a timeout or a dropped connection is retried with exponential backoff and jitter (a
-``Retry-After`` from the server is obeyed instead); any other 4xx fails that request at once,
-because sending the same bad request again cannot succeed. A request that fails for good gives
-``ModelOutput(error=...)``: an error is never passed off as an answer.
+Requests go to ``{base_url}/chat/completions`` over aiohttp's kept-alive connections, at most
+``max_concurrency`` at a time, through the proxy the environment names
+(:mod:`eval_anything.models.env_proxies`), and come back in request order. A request that
+meets a 429, a 5xx, a 408, a timeout or a dropped connection is retried with exponential
+backoff and jitter (a ``Retry-After`` from the server is obeyed instead); any other 4xx fails
+that request at once, because sending the same bad request again cannot succeed. A request that
+fails for good gives ``ModelOutput(error=...)``: an error is never passed off as an answer.
+Answers are bounded: ``max_response_bytes`` after decoding, ``request_deadline`` seconds in all
+(:mod:`eval_anything.models.openai_post`).
 
 Content parts map to the chat format: text as ``text`` parts, images as ``image_url`` data URLs
 (PNG/JPEG bytes sent as they are, anything else re-encoded to PNG), audio as ``input_audio``
@@ -31,23 +33,14 @@ import os
 import random
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
 from eval_anything.core.outputs import ModelOutput
 from eval_anything.core.requests import GenerateRequest, Message, RequestFlow
 from eval_anything.models.base import ModelAdapter
-from eval_anything.models.http_pool import ConnectionPool
-from eval_anything.models.openai_http import (
-    Flight,
-    RequestFailed,
-    Session,
-    event_loop_choice,
-    parse_completion,
-    parse_retry_after,
-    post_json,
-    redact_key,
-)
+from eval_anything.models.env_proxies import environment_proxies, proxy_for
+from eval_anything.models.openai_http import Flight, Session, event_loop_choice
 from eval_anything.models.openai_media import (
     audio_payload,
     data_url,
@@ -55,12 +48,31 @@ from eval_anything.models.openai_media import (
     image_url_part,
     jpeg_bytes,
 )
+from eval_anything.models.openai_post import (
+    PostPolicy,
+    RequestFailed,
+    parse_completion,
+    parse_retry_after,
+    post_json,
+    redact_key,
+)
 from eval_anything.redact import register_secret
 from eval_anything.registry import register
 
 __all__ = ["OpenAIModel", "RequestFailed", "parse_retry_after"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+
+class _Call(NamedTuple):
+    """What every request of one call shares."""
+
+    session: Session
+    headers: dict[str, str]
+    key: str | None
+    policy: PostPolicy
+    deliver: Callable[[int, ModelOutput], None]
 
 
 @register("model", "openai")
@@ -74,7 +86,12 @@ class OpenAIModel(ModelAdapter):
             ``Authorization`` header is sent when it is unset, as local servers expect).
         max_concurrency: requests in flight at once.
         max_retries: retries after the first attempt, for retryable failures only.
-        timeout: seconds per attempt.
+        timeout: the longest wait, in seconds, for a connection or for the next bytes of an
+            answer (a server that has stopped answering).
+        request_deadline: seconds one attempt may take in all, however steadily bytes arrive
+            (a server that trickles an answer forever).
+        max_response_bytes: the largest answer read, after decoding (gzip included); a larger
+            one fails its item with "answer larger than N bytes".
         backoff_base, max_backoff: the n-th retry waits about ``backoff_base * 2**n`` seconds
             (jittered to 50-100 %), never more than ``max_backoff``; a ``Retry-After`` is obeyed
             up to ``max_backoff``.
@@ -97,6 +114,8 @@ class OpenAIModel(ModelAdapter):
         max_concurrency: int = 8,
         max_retries: int = 6,
         timeout: float = 300.0,
+        request_deadline: float = 600.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         backoff_base: float = 1.0,
         max_backoff: float = 60.0,
         video_frames: int = 8,
@@ -125,7 +144,15 @@ class OpenAIModel(ModelAdapter):
                 "--model-args for 'openai': need max_concurrency >= 1, max_retries >= 0 and "
                 "video_frames >= 1"
             )
+        if not (timeout > 0 and request_deadline > 0 and max_response_bytes > 0):
+            raise ValueError(
+                "--model-args for 'openai': timeout, request_deadline and max_response_bytes "
+                f"must be > 0 (got {timeout:g}, {request_deadline:g}, {max_response_bytes}); "
+                f"the defaults are 300, 600 and {DEFAULT_MAX_RESPONSE_BYTES}"
+            )
         event_loop_choice()  # a wrong EVAL_ANYTHING_EVENT_LOOP stops the run here, not midway
+        # likewise a proxy the client cannot use (SOCKS in ALL_PROXY)
+        proxy_for(str(base_url), environment_proxies())
         self.model = str(model)
         self.base_url = str(base_url).rstrip("/")
         self.url = f"{self.base_url}/chat/completions"
@@ -134,6 +161,8 @@ class OpenAIModel(ModelAdapter):
         self.max_concurrency = int(max_concurrency)
         self.max_retries = int(max_retries)
         self.timeout = float(timeout)
+        self.request_deadline = float(request_deadline)
+        self.max_response_bytes = int(max_response_bytes)
         self.backoff_base = float(backoff_base)
         self.max_backoff = float(max_backoff)
         self.video_frames = int(video_frames)
@@ -146,7 +175,9 @@ class OpenAIModel(ModelAdapter):
 
     def identity(self) -> dict[str, Any]:
         """Base URL, model and the args that change what is sent; never the key, nor the
-        concurrency/retry/timeout knobs, which change how fast, not what, the model answers."""
+        concurrency, retry, timeout, deadline and answer-size knobs: they decide how fast an
+        answer comes or whether it comes at all, never what it says (an answer cut off by
+        them is an error, which is neither cached nor scored)."""
         return {
             "adapter": "openai",
             "name": self.model,
@@ -200,8 +231,8 @@ class OpenAIModel(ModelAdapter):
         """Send every request without waiting for any: each becomes a task on the adapter's
         event loop, up to ``max_concurrency`` in flight and the next starting as soon as one
         finishes, and ``deliver(index, output)`` is called on the loop's thread as each answer
-        arrives (it must be quick and must not block: a queue's ``put``). No thread per request:
-        at 256 in flight, a blocked worker thread per request cost more CPU than the requests.
+        arrives (it must be quick and must not block: a queue's ``put``). A request waiting on the
+        server holds no thread, only a task on the loop.
 
         Request bodies (media encoding included) are built in the calling thread, a group of
         ``max_concurrency`` at a time, each group sent as soon as it is built, so the loop only
@@ -211,16 +242,14 @@ class OpenAIModel(ModelAdapter):
         register_secret(key)  # warnings, errors and stored records never show it
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         session = self._session()
+        call = _Call(session, headers, key, self._policy(), deliver)
         flight = Flight(session)
         step = self.max_concurrency
         try:
             for lo in range(0, len(requests), step):
                 group = requests[lo : lo + step]
                 flight.add(
-                    [
-                        self._one(session, i, self._prepare(r, key), headers, key, deliver)
-                        for i, r in enumerate(group, start=lo)
-                    ]
+                    [self._one(call, i, self._prepare(r, key)) for i, r in enumerate(group, lo)]
                 )
         except BaseException:  # interrupted while building: nothing may stay in flight unowned
             flight.cancel()
@@ -240,52 +269,42 @@ class OpenAIModel(ModelAdapter):
             return ModelOutput(error=redact_key(f"{type(e).__name__}: {e}", key))
 
     async def _one(
-        self,
-        session: Session,
-        index: int,
-        item: tuple[bytes, list[str]] | ModelOutput,
-        headers: dict[str, str],
-        key: str | None,
-        deliver: Callable[[int, ModelOutput], None],
+        self, call: _Call, index: int, item: tuple[bytes, list[str]] | ModelOutput
     ) -> None:
         if isinstance(item, ModelOutput):
             out = item
         else:
-            async with session.gate:
-                out = await self._answer(session.pool, item, headers, key)
-        deliver(index, out)
+            async with call.session.gate:
+                out = await self._answer(call, item)
+        call.deliver(index, out)
 
-    async def _answer(
-        self,
-        pool: ConnectionPool,
-        prepared: tuple[bytes, list[str]],
-        headers: dict[str, str],
-        key: str | None,
-    ) -> ModelOutput:
+    async def _answer(self, call: _Call, prepared: tuple[bytes, list[str]]) -> ModelOutput:
         payload, consumed = prepared
         try:
-            body = await post_json(
-                pool,
-                self.url,
-                payload,
-                headers,
-                self.max_retries,
-                self.timeout,
-                self.retry_delay,
-                self.api_key_env,
-            )
+            body = await post_json(call.session, self.url, payload, call.headers, call.policy)
             return parse_completion(body, consumed)
         except RequestFailed as e:
-            return ModelOutput(error=redact_key(str(e), key))
+            return ModelOutput(error=redact_key(str(e), call.key))
         except Exception as e:  # an unreadable answer fails this request only
-            return ModelOutput(error=redact_key(f"{type(e).__name__}: {e}", key))
+            return ModelOutput(error=redact_key(f"{type(e).__name__}: {e}", call.key))
+
+    def _policy(self) -> PostPolicy:
+        return PostPolicy(
+            max_retries=self.max_retries,
+            timeout=self.timeout,
+            deadline=self.request_deadline,
+            max_bytes=self.max_response_bytes,
+            retry_delay=self.retry_delay,
+            api_key_env=self.api_key_env,
+        )
 
     def _session(self) -> Session:
         """The live session, started on first use (and again in a forked child, which
         inherits the parent's loop object but not its thread)."""
         with self._session_lock:
             if self._live is None or self._live.pid != os.getpid():
-                self._live = Session(self.url, self.max_concurrency, self.timeout)
+                tls = self.url.startswith("https://")
+                self._live = Session(self.max_concurrency, self.timeout, tls)
             return self._live
 
     def close(self) -> None:
