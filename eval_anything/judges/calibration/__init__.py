@@ -10,16 +10,29 @@ Both return an :class:`AgreementReport` (:mod:`.report`); the statistics are in
 the guide.
 """
 
-from eval_anything.judges.calibration.labels import LabelsError, agreement_with_labels
-from eval_anything.judges.calibration.preferences import (
-    PreferencesError,
-    agreement_with_preferences,
-)
-from eval_anything.judges.calibration.report import (
-    AgreementReport,
-    ScoreAgreement,
-    TaskAgreement,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# Names load on first use: a run imports .consistency (panel and repeat agreement) for every
+# task it scores, and must not pay for scipy, scikit-learn and krippendorff unless it measures.
+_HOMES = {
+    "LabelsError": "labels",
+    "agreement_with_labels": "labels",
+    "PreferencesError": "preferences",
+    "agreement_with_preferences": "preferences",
+    "AgreementReport": "report",
+    "ScoreAgreement": "report",
+    "TaskAgreement": "report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AgreementReport",
