@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -91,6 +92,14 @@ class DataSection(_Section):
         description="Conversational rows (chat template applied by TRL): 'auto' when the "
         "tokenizer has a chat template.",
     )
+    exclude_overlap: bool = Field(
+        default=False,
+        description="Drop the training rows that contain items of the auto-score tasks "
+        "(docs/training.md, 'Train and test kept apart').",
+    )
+    #: rows (0-based, after ``limit``) left out of training: set by the overlap check, never read
+    #: from the YAML
+    _skip_rows: frozenset[int] = PrivateAttr(default_factory=frozenset)
 
     @field_validator("format")
     @classmethod
@@ -362,6 +371,13 @@ def check_sections(cfg: TrainConfig) -> None:
             f"{where}: field 'data.format': {cfg.data.format} rows (a prompt with a preferred "
             "and a rejected image) train only with 'train dpo', on a model that draws (Janus, "
             "Janus-Pro)"
+        )
+    if cfg.data.exclude_overlap and (cfg.algorithm == "llf"
+                                     or cfg.data.format in TEXT_TO_IMAGE_FORMATS):
+        raise ConfigError(
+            f"{where}: field 'data.exclude_overlap': not supported for 'train llf' or "
+            "text-to-image rows yet; check the data with 'eval-anything overlap' and remove "
+            "the rows it names, then drop the field"
         )
     if cfg.algorithm == "llf" and cfg.llf is None:
         raise ConfigError(

@@ -50,6 +50,8 @@ def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
         o["training.resume"] = True
     if opts["lora"]:
         o["model.lora"] = {}
+    if opts["exclude_overlap"]:
+        o["data.exclude_overlap"] = True
     if opts["no_push"]:
         o["autoscore.push"] = False
     if opts["critic"]:
@@ -146,6 +148,10 @@ def _command(algorithm: str) -> Any:
         store: Annotated[
             str | None, typer.Option(help="Leaderboard store URL or SQLite path.")
         ] = None,
+        exclude_overlap: Annotated[
+            bool, typer.Option("--exclude-overlap",
+                               help="Drop training rows containing auto-score task items.")
+        ] = False,
         no_push: Annotated[
             bool, typer.Option("--no-push", help="Do not push scored runs.")
         ] = False,

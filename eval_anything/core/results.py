@@ -90,6 +90,23 @@ class Lineage(BaseModel):
     checkpoint_path: str | None = None
 
 
+class TrainOverlap(BaseModel):
+    """How many of a task's items the scored checkpoint's training data contained (set by
+    ``train``'s overlap check; see docs/training.md, "Train and test kept apart")."""
+
+    flagged: int = Field(description="Items of the task found in the data the model trained on "
+                         "(0 when the overlapping rows were dropped).")
+    n: int = Field(description="Items of the task checked.")
+    dropped_rows: int = Field(
+        default=0, description="Training rows left out because they contain items of the task "
+        "(--exclude-overlap).")
+    report: str | None = Field(default=None, description="The training run's overlap report.")
+
+    def label(self) -> str:
+        """``'⚠ overlap 3/24'`` when items overlap, else an empty string."""
+        return f"⚠ overlap {self.flagged}/{self.n}" if self.flagged else ""
+
+
 class JudgeInfo(BaseModel):
     role: str
     identity: str = Field(description="Judge kind and model identity, e.g. 'llm:hf:<sha>'.")
@@ -164,6 +181,11 @@ class TaskResult(BaseModel):
         default_factory=list,
         description="The judged scores' measured agreement (panel, repeats, human labels); "
         "empty when unknown.",
+    )
+    train_overlap: TrainOverlap | None = Field(
+        default=None,
+        description="A training checkpoint's run: how many of the task's items its training "
+        "data contained; None when not checked.",
     )
 
     def lowest_judge_agreement(self) -> float | None:

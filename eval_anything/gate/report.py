@@ -120,8 +120,9 @@ def to_markdown(report: GateReport) -> str:
     ]
     for c in report.tasks:
         lines.append("| " + " | ".join(_md_escape(x) for x in row_cells(c)) + " |")
+    # the notes a reader of a CI summary must see: a judge too weak to trust, a task trained on
     notes = [f"> note: {_md_escape(c.task)}: {_md_escape(n)}" for c in report.tasks
-             for n in c.notes if "judge agreement" in n]
+             for n in c.notes if "judge agreement" in n or "train overlap" in n]
     if notes:
         lines += ["", *notes]
     if report.warnings:

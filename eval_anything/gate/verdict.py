@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 
 from eval_anything.core.results import SampleRecord, primary_score_name
 from eval_anything.gate.inputs import GateInputError, RunSource, load_run
+from eval_anything.gate.overlap_notes import train_overlap_notes
 from eval_anything.stats.paired import (
     holm,
     is_binary,
@@ -144,7 +145,10 @@ def gate(
         )
     for comp in comparisons:
         comp.judge_agreement = judge_agreement(base, cand, comp.task)
-    return decide(base, cand, comparisons, margin, alpha, force, warnings, min_judge_agreement)
+    report = decide(base, cand, comparisons, margin, alpha, force, warnings, min_judge_agreement)
+    for comp in report.tasks:
+        comp.notes += train_overlap_notes(comp.task, base.results, cand.results)
+    return report
 
 
 def judge_agreement(base: RunSource, cand: RunSource, task: str) -> float | None:

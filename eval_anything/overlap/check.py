@@ -45,11 +45,13 @@ def load_task_samples(specs: Iterable[TaskSpec], limit: int | None = None
 
 def check_samples(
     rows: Iterable[TrainRow], samples: Mapping[str, Sequence[Sample]], ngram: int,
-    train_files: list[str],
+    train_files: list[str], hits: Hits | None = None,
 ) -> OverlapReport:
-    """The report for training ``rows`` (streamed in batches) against ``samples``."""
+    """The report for training ``rows`` (streamed in batches) against ``samples``. A caller
+    that needs every matching row (``train --exclude-overlap``) passes its own ``hits``: its
+    ``seen`` holds each (item, file, row), where the report names only the first few."""
     index = EvalIndex(samples, ngram)
-    hits = Hits()
+    hits = Hits() if hits is None else hits
     batch: list[TrainRow] = []
     n_rows = 0
     for tr in rows:

@@ -3,7 +3,8 @@
 The first screen shows one board per suite and task, suites first (``eval-anything``, then
 ``eval-anything-mini``, ranked on Overall beside the paper's columns): a board ranks only the
 runs that have its score, so no row shows a blank score or no rank, and a board never mixes
-scales. The mean over several tasks stays available as the last board. The board and the
+scales. The mean over several tasks stays available as the last board. A score whose task
+overlaps the checkpoint's training data carries a mark (``⚠ overlap 3/24``). The board and the
 filters live in the URL (``?board=qa&models=alpha,beta``), so a view can be shared.
 """
 
@@ -17,6 +18,7 @@ import streamlit as st
 from eval_anything.leaderboard import data, ranking
 from eval_anything.leaderboard.links import from_link, to_link
 from eval_anything.leaderboard.render import md_escape
+from eval_anything.leaderboard.views import overlap_marks
 from eval_anything.scoring.paper_table import PaperLayoutError, rows_as_records, run_row
 
 MODALITIES = ["text", "image", "audio", "video"]
@@ -108,11 +110,15 @@ def _board(url: str, filtered: pd.DataFrame, board: str, key: str,
     shown = table if top is None else table.head(top)
     # the label carries the step; a dash, not "None", where a run has no training run
     shown = shown.drop(columns=["step"])
+    shown = overlap_marks.with_overlap(url, shown, overlap_marks.board_tasks(board))
     shown = shown.assign(**{"training run": shown["training run"].fillna("-")})
     if kind == "suite":
         shown = _paper_columns(url, shown)
-    st.dataframe(shown, column_config=column_config(shown, []), hide_index=True,
-                 width="stretch", key=key)
+    config = column_config(shown, [])
+    if overlap_marks.COLUMN in shown.columns:
+        config[overlap_marks.COLUMN] = st.column_config.TextColumn(
+            overlap_marks.COLUMN, help=overlap_marks.HELP)
+    st.dataframe(shown, column_config=config, hide_index=True, width="stretch", key=key)
     notes = []
     if len(shown) < len(table):
         notes.append(f"top {len(shown)} of {len(table)} shown: pick {board} above to see all")

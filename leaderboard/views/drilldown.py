@@ -1,5 +1,6 @@
 """One task across runs: every metric (per-dimension means too) and the primary one charted,
-with the measured agreement of the judge behind each run's score (panel, repeats, labels)."""
+with the measured agreement of the judge behind each run's score (panel, repeats, labels) and
+the mark of a score whose task overlaps the checkpoint's training data."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from eval_anything.leaderboard import charts, data, ranking
+from eval_anything.leaderboard.views import overlap_marks
 
 
 def render(url: str) -> None:
@@ -28,7 +30,8 @@ def render(url: str) -> None:
                                  aggfunc="first")
     info = metrics.drop_duplicates("run_id").set_index("run_id")[
         ["model_name", "training_run_id", "step"]]
-    wide = info.join(values).reset_index()
+    wide = overlap_marks.with_overlap(url, info.join(values).reset_index(), [task],
+                                      "training_run_id")
     st.dataframe(wide, hide_index=True, width="stretch", key="dd_table")
     top = sub.sort_values("value", ascending=False).head(30).copy()
     top["run"] = [

@@ -2,7 +2,9 @@
 ``python -m eval_anything.trainers.autoscore.score_worker RUN_DIR/score_job.json``.
 
 It runs :func:`eval_anything.evaluate` with the checkpoint's lineage into the job's run dir,
-then pushes the run to the leaderboard store when one exists. Any exception is written to
+adds the training data's overlap with each task when the training run left a report beside
+its checkpoints (``overlap.json``, written by ``train``; ``watch`` finds it the same way), then
+pushes the run to the leaderboard store when one exists. Any exception is written to
 ``score_error.json`` (type and message, for the ledger) and the process exits 1; the parent never
 shares its fate.
 """
@@ -59,6 +61,23 @@ def push_run(run_dir: Path, store: str | None) -> tuple[str | None, str | None]:
         return None, f"push failed: {type(e).__name__}: {e}"
 
 
+def attach_train_overlap(run_dir: Path, checkpoints_dir: Path) -> bool:
+    """Copy each task's count from ``checkpoints_dir/overlap.json`` into the run's results
+    (``TaskResult.train_overlap``); False when there is no report there."""
+    from eval_anything.core.results_files import read_results, write_results
+    from eval_anything.trainers.setup.train_overlap import read_training_overlap
+
+    found = read_training_overlap(checkpoints_dir)
+    if found is None:
+        return False
+    overlap, path = found
+    results = read_results(run_dir)
+    for task, result in results.tasks.items():
+        result.train_overlap = overlap.summary(task, str(path))
+    write_results(run_dir, results)
+    return True
+
+
 def run_job(job: ScoreJob) -> None:
     from eval_anything.run.runner import evaluate
 
@@ -80,6 +99,8 @@ def run_job(job: ScoreJob) -> None:
         gen_overrides=s.gen_overrides,
         progress=False,
     )
+    if job.step > 0:  # the base model (step 0) was not trained on the data
+        attach_train_overlap(run_dir, Path(job.checkpoint).parent)
     pushed, note = push_run(run_dir, s.store) if s.push else (None, "push disabled")
     atomic_write_text(
         run_dir / OUTCOME_FILE, json.dumps({"pushed_run_id": pushed, "push_note": note})

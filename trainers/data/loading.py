@@ -7,7 +7,7 @@ and a supervised one read the same file the same way.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eval_anything.errors import ConfigError
 from eval_anything.trainers.config import DataSection, TrainConfig
@@ -19,6 +19,8 @@ from eval_anything.trainers.data.formats import (
     to_pairs,
 )
 from eval_anything.trainers.data.row_files import read_rows
+
+Example = TypeVar("Example", Pair, Completion)
 
 
 def data_root(data: DataSection) -> Path:
@@ -35,21 +37,36 @@ def _section(cfg: TrainConfig) -> tuple[DataSection, list[dict[str, Any]]]:
     return cfg.data, read_rows(cfg.data.train, cfg.data.limit)
 
 
+def _kept(data: DataSection, examples: list[Example]) -> list[Example]:
+    """``examples`` less those from the rows the overlap check drops (``exclude_overlap``).
+    Examples are dropped by the row their ``source`` names, after conversion, so every error
+    and source still names the row's number in the file."""
+    skip = data._skip_rows
+    if not skip:
+        return examples
+    prefix = f"{data.train}: row "
+    return [e for e in examples
+            if not (e.source.startswith(prefix)
+                    and int(e.source[len(prefix):].split()[0]) in skip)]
+
+
 def load_pairs(cfg: TrainConfig) -> list[Pair]:
     """Preference pairs (DPO, reward models)."""
     data, rows = _section(cfg)
     fmt = resolve_format(rows, data.format, data.train)
-    return to_pairs(rows, fmt, data.train, data_root(data), data.preference_field)
+    return _kept(data, to_pairs(rows, fmt, data.train, data_root(data), data.preference_field))
 
 
 def load_completions(cfg: TrainConfig) -> list[Completion]:
     """Supervised examples (SFT); preference rows give their preferred answer."""
     data, rows = _section(cfg)
     fmt = resolve_format(rows, data.format, data.train)
-    return to_completions(rows, fmt, data.train, data_root(data), data.preference_field)
+    return _kept(data, to_completions(rows, fmt, data.train, data_root(data),
+                                      data.preference_field))
 
 
 def load_critique_completions(cfg: TrainConfig) -> list[Completion]:
     """``train critic`` examples: the critique template over (prompt, response) -> critique."""
     data, rows = _section(cfg)
-    return to_critique_completions(rows, cfg.critic.template, data.train, data_root(data))
+    return _kept(data, to_critique_completions(rows, cfg.critic.template, data.train,
+                                               data_root(data)))

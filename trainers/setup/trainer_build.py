@@ -1,11 +1,12 @@
 """From checked inputs to a ready TRL trainer: the steps every built-in algorithm follows.
 
-1. :func:`prepare` checks, writing nothing: precision from the hardware, at least one example,
-   the tokenizer or processor, and the examples' media against it;
+1. :func:`prepare` checks, writing nothing: precision from the hardware, the training data
+   against the auto-score tasks (:mod:`.train_overlap`; overlapping rows dropped when asked), at
+   least one example, the tokenizer or processor, and the examples' media against it;
 2. :func:`build_trainer` builds the TRL config (an argument TRL refuses names
    ``training.trl``), then makes the run's first writes (:func:`start_run`: the auto-score
-   tasks checked, the output folder locked, the training run id kept), then loads the model and
-   builds the TRL trainer with the auto-score hook.
+   tasks checked, the output folder locked, the training run id kept, ``overlap.json``), then
+   loads the model and builds the TRL trainer with the auto-score hook.
 
 An algorithm supplies only what is its own: its examples, its dataset (and collator, for rows
 that stay raw until batched), its TRL config and trainer classes, and its arguments.
@@ -46,6 +47,7 @@ class Prepared(Generic[Example]):
     precision: Precision
     processing: Any  # the tokenizer, or the processor of a model that takes media
     examples: list[Example]
+    overlap: Any = None  # the TrainingOverlap of the data against the auto-score tasks
 
     @property
     def tokenizer(self) -> Any:
@@ -87,12 +89,26 @@ def prepare(
     reads from the config's data; ``empty`` says what is missing when there are none
     (``"no preference pairs to train on"``)."""
     precision = run_precision(cfg)
+    overlap = None
+    if given is None:  # the config's data: checked against the auto-score tasks first
+        from eval_anything.trainers.setup.train_overlap import (
+            check_training_overlap,
+            without_overlap,
+        )
+
+        check_autoscore(cfg)  # an unknown task: a config error before the check reads any
+        overlap = check_training_overlap(cfg)
+        cfg = without_overlap(cfg, overlap)
+    elif cfg.data is not None and cfg.data.exclude_overlap:
+        raise ConfigError(f"{cfg.where()}: field 'data.exclude_overlap' applies to the rows of "
+                          "data.train, not to examples built elsewhere (text-to-image pairs, "
+                          "LLF's pairs); drop the field")
     examples = load(cfg) if given is None else given
     if not examples:
         raise ConfigError(f"{cfg.where()}: {empty}")
     processing = load_tokenizer(cfg)
     check(cfg, examples, processing)
-    return Prepared(cfg, precision, processing, examples)
+    return Prepared(cfg, precision, processing, examples, overlap)
 
 
 def build_trainer(
@@ -107,7 +123,7 @@ def build_trainer(
     if collator is not None:
         args = {**args, "remove_unused_columns": False}
     config = make_config(config_class, cfg, args)
-    run_id = start_run(cfg)
+    run_id = start_run(cfg, prepared.overlap)
     hooks = [*(callbacks or []),
              *autoscore_callbacks(cfg, run_id, resolve_model_path(cfg.model.path))]
     extra = {} if collator is None else {"data_collator": collator}
@@ -136,12 +152,18 @@ def check_autoscore(cfg: TrainConfig) -> None:
         raise ConfigError(f"{cfg.where()}: field 'autoscore.tasks': {e}") from None
 
 
-def start_run(cfg: TrainConfig) -> str:
+def start_run(cfg: TrainConfig, overlap: Any = None) -> str:
     """Check the auto-score tasks, lock the output folder, then the training run id
-    (``training_run.json``): the first writes of a run, after everything was validated."""
+    (``training_run.json``) and the overlap report (``overlap.json``, when checked): the first
+    writes of a run, after everything was validated."""
     check_autoscore(cfg)
     hold_output_dir(cfg)
-    return training_run_id(cfg)
+    run_id = training_run_id(cfg)
+    if overlap is not None:
+        from eval_anything.trainers.setup.train_overlap import write_training_overlap
+
+        write_training_overlap(cfg, overlap)
+    return run_id
 
 
 def autoscore_callbacks(cfg: TrainConfig, run_id: str, base_model: str) -> list[Any]:
