@@ -7,6 +7,8 @@ BUILTINS: dict[str, dict[str, str]] = {
         "smollm2": "eval_anything.models.smollm2:SmolLM2Model",
         "scripted": "eval_anything.models.scripted:ScriptedModel",
         "openai": "eval_anything.models.openai:OpenAIModel",
+        "openai_image": "eval_anything.models.openai_generators:OpenAIImageGenerator",
+        "openai_speech": "eval_anything.models.openai_generators:OpenAISpeechGenerator",
         "agent": "eval_anything.models.agent:AgentModel",
         "procedural": "eval_anything.models.procedural:ProceduralGenerator",
         "diffusers": "eval_anything.models.diffusers_gen:DiffusersGenerator",

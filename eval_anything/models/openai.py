@@ -16,6 +16,11 @@ Content parts map to the chat format: text as ``text`` parts, images as ``image_
 sampled uniformly over the clip, each an ``image_url`` (chat endpoints take no video type that
 all servers share; frames are what every vision model accepts).
 
+Audio answers (``audio_voice=NAME``): a request whose task asks for audio is sent with
+``"modalities": ["text", "audio"]`` and ``"audio": {"voice", "format"}``, and the base64 audio of
+the answer is stored as a WAV (its transcript is the text when the answer has none); a request
+that does not ask for audio sends neither, so text tasks never pay for speech.
+
 The API key is read from the environment variable ``api_key_env`` at every call and goes only
 into the ``Authorization`` header of that call: it is never an attribute of the adapter, so it
 cannot reach the identity, the details, the cache, the results or the logs.
@@ -33,16 +38,23 @@ import os
 import random
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from eval_anything.core.content import AudioPart, ImagePart, TextPart, VideoPart
 from eval_anything.core.outputs import ModelOutput
 from eval_anything.core.requests import GenerateRequest, Message, RequestFlow
 from eval_anything.models.base import ModelAdapter
 from eval_anything.models.env_proxies import environment_proxies, proxy_for
+from eval_anything.models.openai_args import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    check_transport,
+    parse_extra_body,
+)
 from eval_anything.models.openai_http import Flight, Session, event_loop_choice
 from eval_anything.models.openai_media import (
+    AUDIO_FORMATS,
     audio_payload,
+    chat_audio_answer,
     data_url,
     image_data_url,
     image_url_part,
@@ -62,7 +74,6 @@ from eval_anything.registry import register
 __all__ = ["OpenAIModel", "RequestFailed", "parse_retry_after"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 class _Call(NamedTuple):
@@ -100,11 +111,18 @@ class OpenAIModel(ModelAdapter):
             models that refuse ``max_tokens``).
         extra_body: extra JSON fields for every request (e.g. ``{"top_k": 20}``); a JSON string
             is accepted, as ``--model-args`` gives one.
+        audio_voice: the voice of audio answers (``alloy``, ...); set, the model can answer in
+            audio, and requests that ask for audio get it.
+        audio_format: the format the server encodes audio answers in (``wav``, ``flac``,
+            ``mp3``, ``pcm16``); whichever it is, the audio is stored as WAV.
     """
 
-    input_modalities = ("text", "image", "audio", "video")
-    output_modalities = ("text",)
+    input_modalities: ClassVar[tuple[str, ...]] = ("text", "image", "audio", "video")
+    output_modalities: ClassVar[tuple[str, ...]] = ("text",)
+    output_modalities_note: ClassVar[str] = "text; text and audio with audio_voice="
     supports_loglikelihood = False
+    #: the ``Accept`` header of every request (the session's JSON default when None)
+    accept: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -121,34 +139,21 @@ class OpenAIModel(ModelAdapter):
         video_frames: int = 8,
         max_tokens_field: str = "max_tokens",
         extra_body: dict[str, Any] | str | None = None,
+        audio_voice: str | None = None,
+        audio_format: str = "wav",
         api_key: Any = None,
     ) -> None:
-        if api_key is not None:
+        check_transport(
+            "openai", model=model, base_url=base_url, max_concurrency=max_concurrency,
+            max_retries=max_retries, timeout=timeout, request_deadline=request_deadline,
+            max_response_bytes=max_response_bytes, api_key=api_key,
+        )
+        if video_frames < 1:
+            raise ValueError("--model-args for 'openai': need video_frames >= 1")
+        if audio_format not in AUDIO_FORMATS:
             raise ValueError(
-                "--model-args: 'api_key' is not accepted (it would end up in shell history and "
-                "logs); export the key in an environment variable and pass its name with "
-                "api_key_env=NAME (default OPENAI_API_KEY)"
-            )
-        if not model:
-            raise ValueError(
-                "--model-args for 'openai': 'model' is required, the name the server serves "
-                "(e.g. model=Qwen/Qwen2.5-7B-Instruct; see GET {base_url}/models)"
-            )
-        if not str(base_url).startswith(("http://", "https://")):
-            raise ValueError(
-                f"--model-args for 'openai': base_url={base_url!r} must start with http:// or "
-                "https:// (e.g. base_url=http://localhost:8000/v1)"
-            )
-        if max_concurrency < 1 or max_retries < 0 or video_frames < 1:
-            raise ValueError(
-                "--model-args for 'openai': need max_concurrency >= 1, max_retries >= 0 and "
-                "video_frames >= 1"
-            )
-        if not (timeout > 0 and request_deadline > 0 and max_response_bytes > 0):
-            raise ValueError(
-                "--model-args for 'openai': timeout, request_deadline and max_response_bytes "
-                f"must be > 0 (got {timeout:g}, {request_deadline:g}, {max_response_bytes}); "
-                f"the defaults are 300, 600 and {DEFAULT_MAX_RESPONSE_BYTES}"
+                f"--model-args for 'openai': audio_format={audio_format!r}: choose one of "
+                f"{', '.join(AUDIO_FORMATS)} (default wav)"
             )
         event_loop_choice()  # a wrong EVAL_ANYTHING_EVENT_LOOP stops the run here, not midway
         # likewise a proxy the client cannot use (SOCKS in ALL_PROXY)
@@ -167,7 +172,11 @@ class OpenAIModel(ModelAdapter):
         self.max_backoff = float(max_backoff)
         self.video_frames = int(video_frames)
         self.max_tokens_field = max_tokens_field
-        self.extra_body = _parse_extra_body(extra_body)
+        self.extra_body = parse_extra_body(extra_body)
+        self.audio_voice = str(audio_voice) if audio_voice else None
+        self.audio_format = audio_format
+        if self.audio_voice:
+            self.output_modalities = ("text", "audio")  # type: ignore[misc]
         self._live: Session | None = None
         self._session_lock = threading.Lock()
 
@@ -186,6 +195,9 @@ class OpenAIModel(ModelAdapter):
             "video_frames": self.video_frames,
             "max_tokens_field": self.max_tokens_field,
             "extra_body": self.extra_body,
+            # only where set: the identities (and cached answers) of text-only setups stay
+            **({"audio_voice": self.audio_voice, "audio_format": self.audio_format}
+               if self.audio_voice else {}),
         }
 
     def details(self) -> dict[str, Any]:
@@ -241,6 +253,8 @@ class OpenAIModel(ModelAdapter):
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
         register_secret(key)  # warnings, errors and stored records never show it
         headers = {"Authorization": f"Bearer {key}"} if key else {}
+        if self.accept:
+            headers["Accept"] = self.accept
         session = self._session()
         call = _Call(session, headers, key, self._policy(), deliver)
         flight = Flight(session)
@@ -282,7 +296,8 @@ class OpenAIModel(ModelAdapter):
         payload, consumed = prepared
         try:
             body = await post_json(call.session, self.url, payload, call.headers, call.policy)
-            return parse_completion(body, consumed)
+            out = parse_completion(body, consumed)
+            return chat_audio_answer(out, body, self.audio_format) if self.audio_voice else out
         except RequestFailed as e:
             return ModelOutput(error=redact_key(str(e), call.key))
         except Exception as e:  # an unreadable answer fails this request only
@@ -337,6 +352,9 @@ class OpenAIModel(ModelAdapter):
             body["stop"] = list(gen.stop)
         if gen.seed is not None:
             body["seed"] = gen.seed
+        if self.audio_voice and "audio" in req.wants_media:
+            body["modalities"] = ["text", "audio"]
+            body["audio"] = {"voice": self.audio_voice, "format": self.audio_format}
         return {**body, **self.extra_body}
 
     def chat_messages(self, messages: list[Message]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -379,18 +397,3 @@ class OpenAIModel(ModelAdapter):
         ceiling = min(self.max_backoff, self.backoff_base * 2**attempt)
         return ceiling * (0.5 + 0.5 * random.random())
 
-
-def _parse_extra_body(extra: dict[str, Any] | str | None) -> dict[str, Any]:
-    if extra is None:
-        return {}
-    if isinstance(extra, str):
-        try:
-            extra = json.loads(extra)
-        except json.JSONDecodeError as e:
-            raise ValueError(
-                f"--model-args for 'openai': extra_body is not valid JSON ({e}); write e.g. "
-                'extra_body={"top_k":20}'
-            ) from None
-    if not isinstance(extra, dict):
-        raise ValueError("--model-args for 'openai': extra_body must be a JSON object")
-    return dict(extra)
