@@ -32,39 +32,33 @@ class ModelArgsError(UserError):
     """A ``--model-args`` item that is malformed or does not fit the adapter."""
 
 
-def split_top_level(text: str) -> list[str]:
-    """``'a=1,b=[1,2]'`` -> ``['a=1', 'b=[1,2]']``: commas inside brackets kept, blanks dropped."""
+def _split_outside_brackets(text: str, sep: str) -> list[str]:
+    """``text`` split on ``sep`` wherever it stands outside ``[]``, ``{}`` and ``()``."""
     parts, depth, cur = [], 0, ""
     for ch in text:
         if ch in "[{(":
             depth += 1
         elif ch in "]})":
             depth -= 1
-        if ch == "," and depth == 0:
+        if ch == sep and depth == 0:
             parts.append(cur)
             cur = ""
         else:
             cur += ch
     parts.append(cur)
-    return [p for p in parts if p.strip()]
+    return parts
+
+
+def split_top_level(text: str) -> list[str]:
+    """``'a=1,b=[1,2]'`` -> ``['a=1', 'b=[1,2]']``: commas inside brackets kept, blanks dropped."""
+    return [p for p in _split_outside_brackets(text, ",") if p.strip()]
 
 
 def split_members(text: str) -> list[str]:
     """``'keyword+openai:m,base_url=U+[hf:/a+b]'`` -> ``['keyword', 'openai:m,base_url=U',
     'hf:/a+b']``: split on ``+`` outside brackets; a member wrapped whole in ``[...]`` is
     unwrapped (the way to write a member that holds ``+`` itself)."""
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        if ch in "[{(":
-            depth += 1
-        elif ch in "]})":
-            depth -= 1
-        if ch == "+" and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
+    parts = _split_outside_brackets(text, "+")
     out = []
     for p in (p.strip() for p in parts):
         if p.startswith("[") and p.endswith("]"):
