@@ -52,4 +52,8 @@ def with_overlap(url: str, table: pd.DataFrame, tasks: list[str],
              for rid, trid in zip(table["run_id"], table[training_column], strict=True)]
     if not any(marks):
         return table
-    return table.assign(**{COLUMN: marks})
+    # beside the score it qualifies, so it is in view without scrolling the table sideways
+    at = table.columns.get_loc("score") + 1 if "score" in table.columns else len(table.columns)
+    out = table.copy()
+    out.insert(int(at), COLUMN, marks)
+    return out
