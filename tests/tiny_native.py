@@ -307,6 +307,7 @@ def build_tiny_qwen3_omni(folder: Path, seed: int = 0) -> Path:
     )
     torch.manual_seed(seed)
     model = Qwen3OmniMoeForConditionalGeneration(cfg).eval()
+    _initialized(model, seed)
     _never_stop(model.thinker.lm_head, [ids("<|im_end|>"), tok.eos_token_id, tok.pad_token_id])
     _never_stop(model.talker.codec_head, [book + 2])
     processor = Qwen3OmniMoeProcessor(
@@ -342,6 +343,20 @@ def script_answer(text_model: Any, head: Any, tok: Any, answer: tuple[str, ...])
         for k, successor in enumerate(chain[1:]):
             head.weight[successor].zero_()
             head.weight[successor, k] = 50.0
+
+
+def _initialized(model: Any, seed: int) -> None:
+    """Draw afresh (normal, std 0.02, seeded) every weight the class leaves uninitialized: some
+    MoE expert tensors are made with ``torch.empty`` and not touched by ``_init_weights``, so
+    they hold whatever memory held (1e31 and beyond), and generation then fails now and then on
+    NaN probabilities."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.is_floating_point() and not (torch.isfinite(p).all() and p.abs().max() < 100):
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.02)
 
 
 def _save(folder: Path, model: Any, processor: Any) -> Path:
