@@ -1,5 +1,6 @@
 """Maps the repository's top-level folders under the ``eval_anything`` namespace when installed,
-so nothing squats generic names (``tasks``, ``trainers``, ``leaderboard``) in site-packages."""
+so nothing squats generic names (``tasks``, ``trainers``, ``leaderboard``, ``configs``) in
+site-packages."""
 
 from setuptools import find_packages, setup
 
@@ -8,6 +9,7 @@ ROOTS = {
     "eval_anything.trainers": "trainers",
     "eval_anything.leaderboard": "leaderboard",
     "eval_anything.tasks": "tasks",
+    "eval_anything.configs": "configs",
 }
 
 packages: list[str] = []

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
+import re
+import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
@@ -142,6 +145,34 @@ def aggregator(name: str, where: str = "") -> Aggregator:
 
 def loader(name: str, where: str = "") -> Loader:
     return cast(Loader, get("loader", name, where))
+
+
+def description(kind: str, name: str) -> str:
+    """One line saying what the component ``name`` is, for listings: the first sentence of its
+    own docstring, or of its module's when it has none of its own or its own opens with its
+    arguments (``args: ...``): a description inherited from a base class would describe every
+    adapter alike."""
+    obj = get(kind, name)
+    own = obj.__dict__.get("__doc__") if isinstance(obj, type) else getattr(obj, "__doc__", None)
+    text = first_sentence(own or "")
+    if not text or text.lower().startswith("args:"):
+        module = sys.modules.get(getattr(obj, "__module__", ""))
+        text = first_sentence(getattr(module, "__doc__", None) or "") or text
+    named = re.match(rf"(--\w+ )?{re.escape(name)}: ", text)  # "tts: speech..." names itself
+    if named:
+        text = text[named.end():]
+        text = text[:1].upper() + text[1:]
+    return text
+
+
+def first_sentence(doc: str) -> str:
+    """The first sentence of a docstring's first paragraph, on one line, reST roles and double
+    backticks dropped (a terminal shows them as noise)."""
+    paragraph = inspect.cleandoc(doc).split("\n\n", 1)[0]
+    text = " ".join(paragraph.split())
+    text = re.sub(r":\w+:`([^`]*)`", r"\1", text).replace("``", "")
+    end = re.search(r"(?<=[.!?])\s+(?=[A-Z(])", text)
+    return text[: end.start()] if end else text
 
 
 def unknown_message(kind: str, name: str, known: list[str], where: str = "") -> str:

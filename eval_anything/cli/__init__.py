@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
+import shutil
 import sys
 
 import typer
@@ -30,8 +32,24 @@ COMMAND_MODULES = (
     "overlap",
 )
 
+#: Help is drawn with rich's panels only on a terminal this wide: rich shrinks a narrow table by
+#: cutting option names short ("--lm-eval-includ…"), while click's plain layout wraps the help
+#: text and always prints every option name whole (pipes, CI logs, 80-column terminals).
+RICH_HELP_MIN_COLUMNS = 100
+
+
+def help_markup_mode() -> typer.core.MarkupMode:
+    """``"rich"`` on a terminal at least :data:`RICH_HELP_MIN_COLUMNS` wide, else ``None``
+    (click's plain help). ``COLUMNS`` counts as the width wherever it is set."""
+    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        return None
+    columns = shutil.get_terminal_size(fallback=(80, 24)).columns
+    return "rich" if columns >= RICH_HELP_MIN_COLUMNS else None
+
+
 app = typer.Typer(
     name="eval-anything",
+    rich_markup_mode=help_markup_mode(),
     help="Evaluate any-to-any models, train them, score every checkpoint, gate regressions.",
     no_args_is_help=True,
     add_completion=False,

@@ -6,6 +6,7 @@ on stderr with its exit code; anything else is a bug and keeps its traceback (ex
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections import Counter
@@ -21,8 +22,16 @@ from rich.table import Table
 from eval_anything.errors import UserError, database_failure, environment_failure
 from eval_anything.redact import redact
 
-# piped output (CI logs, files) gets a wide table rather than an 80-column fold
-console = Console(width=None if sys.stdout.isatty() else 160)
+#: Width of tables written to a pipe or file (CI logs) when ``COLUMNS`` does not say: rich would
+#: otherwise assume 80. A terminal, or ``COLUMNS``, sets the width itself.
+PIPED_COLUMNS = 100
+
+
+def _table_width() -> int | None:
+    return None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_COLUMNS
+
+
+console = Console(width=_table_width())
 err_console = Console(stderr=True)
 
 

@@ -1,13 +1,17 @@
 """``eval-anything train sft|rm|dpo|llf|critic --config cfg.yaml``: the built-in trainers.
 
 Flags override the YAML (``--set section.field=value`` reaches any field); with no ``--config``
-the flags alone must name at least the model and the data. Thin: parses, calls
+the flags alone must name at least the model and the data. ``--config`` is a file, or the name
+of a config bundled with the package (``dpo_smollm2``, ``configs/dpo_smollm2.yaml``: the
+repository's ``configs/`` folder is installed as ``eval_anything.configs``), so the examples run
+from any folder; ``train --list-configs`` lists them. Thin: parses, calls
 :func:`eval_anything.trainers.train`, prints the scored checkpoints.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import importlib.resources
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
 import typer
@@ -62,12 +66,68 @@ def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
     return o
 
 
+def bundled_configs() -> dict[str, Path]:
+    """The training configs installed with the package, by name (file name without .yaml)."""
+    folder = importlib.resources.files("eval_anything.configs")
+    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir()
+            if p.name.endswith((".yaml", ".yml"))}
+
+
+def resolve_config(text: str) -> tuple[Path, bool]:
+    """``--config`` as a file, else as a bundled config's name: ``NAME``, ``NAME.yaml`` or
+    ``configs/NAME.yaml`` (the path the docs use inside the repository). Returns the file and
+    whether it is a bundled one. A file that exists always wins: a user's own
+    ``configs/dpo_smollm2.yaml`` is theirs."""
+    from eval_anything.errors import ConfigError
+
+    given = Path(text)
+    if given.is_file():
+        return given, False
+    pure = PurePosixPath(text.replace("\\", "/"))
+    bundled = bundled_configs()
+    if pure.parent in (PurePosixPath("."), PurePosixPath("configs")):
+        name = pure.name.removesuffix(".yaml").removesuffix(".yml")
+        if name in bundled:
+            return bundled[name], True
+    raise ConfigError(
+        f"--config {text}: no such file, and no bundled config of that name; give a YAML "
+        f"file or one of the bundled configs: {', '.join(sorted(bundled))} "
+        "(eval-anything train --list-configs)"
+    )
+
+
+def bundled_data_overrides(path: Path, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A bundled config names the bundled training rows as the repository holds them
+    (``tasks/mini/demo/...``). Outside a clone that path does not exist: it is read from the
+    installed ``eval_anything.tasks`` instead, unless ``--data`` or ``--set data.train`` says
+    otherwise."""
+    import yaml
+
+    if overrides.get("data.train") is not None:
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    train = (raw.get("data") or {}).get("train") if isinstance(raw, dict) else None
+    if not isinstance(train, str) or Path(train).is_absolute() or Path(train).exists():
+        return {}
+    parts = PurePosixPath(train).parts
+    if parts[:1] != ("tasks",):
+        return {}
+    installed = Path(str(importlib.resources.files("eval_anything.tasks"))).joinpath(*parts[1:])
+    return {"data.train": str(installed)} if installed.exists() else {}
+
+
 def _train(algorithm: str, opts: dict[str, Any]) -> None:
     from eval_anything.trainers import train
     from eval_anything.trainers.config import load_train_config
 
     with user_errors():
-        cfg = load_train_config(opts["config"], algorithm, _overrides(opts))
+        overrides = _overrides(opts)
+        config = None
+        if opts["config"] is not None:
+            config, bundled = resolve_config(str(opts["config"]))
+            if bundled:
+                overrides.update(bundled_data_overrides(config, overrides))
+        cfg = load_train_config(config, algorithm, overrides)
         kwargs = {"until": opts["until"]} if algorithm == "llf" and opts["until"] else {}
         outcome = train(cfg, **kwargs)
     if algorithm == "llf":
@@ -107,7 +167,11 @@ def print_scored(outcomes: list[Any]) -> None:
 
 def _command(algorithm: str) -> Any:
     def command(
-        config: Annotated[Path | None, typer.Option(help="Training YAML (see configs/).")] = None,
+        config: Annotated[
+            str | None,
+            typer.Option(help="Training YAML file, or a bundled config's name (dpo_smollm2; "
+                         "see train --list-configs)."),
+        ] = None,
         model: Annotated[
             str | None, typer.Option(help="Model folder, hub id or 'smollm2'.")
         ] = None,
@@ -176,10 +240,51 @@ def _command(algorithm: str) -> Any:
 
 
 def register(app: typer.Typer) -> None:
+    from eval_anything.cli import help_markup_mode
+
     train_app = typer.Typer(
+        rich_markup_mode=help_markup_mode(),
         help="Train with the built-in trainers; every checkpoint is auto-scored.",
         no_args_is_help=True,
     )
+    train_app.callback(invoke_without_command=True)(_list_configs_option)
     for algorithm in HELP:
         train_app.command(algorithm)(_command(algorithm))
     app.add_typer(train_app, name="train")
+
+
+def _list_configs_option(
+    list_configs: Annotated[
+        bool, typer.Option("--list-configs", help="List the bundled training configs and exit.")
+    ] = False,
+) -> None:
+    """Train with the built-in trainers; every checkpoint is auto-scored."""
+    if list_configs:
+        print_bundled_configs()
+        raise typer.Exit()
+
+
+def print_bundled_configs() -> None:
+    """Name, algorithm and first comment line of each bundled config."""
+    import yaml
+    from rich import box
+    from rich.table import Table
+
+    from eval_anything.registry import first_sentence
+
+    t = Table(title="bundled training configs (train ALGORITHM --config NAME)",
+              box=box.SIMPLE_HEAD, pad_edge=False)
+    t.add_column("name", no_wrap=True)
+    t.add_column("algorithm", no_wrap=True)
+    t.add_column("what")
+    for name, path in sorted(bundled_configs().items()):
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text) or {}
+        head = []  # the opening comment, up to its first blank or indented (command) line
+        for line in text.splitlines():
+            body = line.removeprefix("#")
+            if not line.startswith("#") or not body.strip() or body.startswith("   "):
+                break
+            head.append(body.strip())
+        t.add_row(name, str(raw.get("algorithm", "-")), first_sentence(" ".join(head)))
+    console.print(t)

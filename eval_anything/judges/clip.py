@@ -126,6 +126,8 @@ class TransformersClipJudge(_ClipBase):
 
 @register("judge", "open_clip")
 class OpenClipJudge(_ClipBase):
+    binding_options = {"config": str, "pretrained": str}
+
     def __init__(self, arg: str | None = None, cache: Any = None) -> None:
         import open_clip
 
@@ -135,7 +137,7 @@ class OpenClipJudge(_ClipBase):
         name, raw = parse_binding_args(arg, where)
         if name is None:
             raise ConfigError(f"{where}: give the model name first, e.g. open_clip:ViT-B-32")
-        args = typed_options(raw, {"config": str, "pretrained": str}, where)
+        args = typed_options(raw, self.binding_options, where)
         if args.get("config"):
             open_clip.add_model_config(str(args["config"]))
         pretrained = args.get("pretrained")

@@ -333,12 +333,14 @@ def _binding(kind: str, arg: str | None) -> str:
 
 @registry.register("judge", "smollm2")
 def smollm2_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
+    """The bundled SmolLM2-135M-Instruct as an LLM judge (offline; weak: use mode=likelihood)."""
     args, opts = split_binding_args(arg, None, _binding("smollm2", arg))
     return llm_judge("smollm2", args, opts, _binding("smollm2", arg), cache)
 
 
 @registry.register("judge", "hf")
 def hf_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
+    """An LLM judge on a transformers checkpoint (``hf:DIR`` or ``hf:pretrained=DIR,...``)."""
     args, opts = split_binding_args(arg, "pretrained", _binding("hf", arg))
     if "pretrained" not in args:
         raise ConfigError(
@@ -349,6 +351,7 @@ def hf_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
 
 @registry.register("judge", "openai")
 def openai_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
+    """An LLM judge on an OpenAI-compatible server: ``openai:MODEL[,base_url=URL]``."""
     args, opts = split_binding_args(arg, "model", _binding("openai", arg))
     if "model" not in args:
         raise ConfigError("--judge ROLE=openai:MODEL[,base_url=URL]: give the model name")
@@ -357,12 +360,14 @@ def openai_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudg
 
 @registry.register("judge", "scripted")
 def scripted_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
+    """An LLM judge replaying scripted answers: ``scripted:FILE.json`` (tests, demos)."""
     args, opts = split_binding_args(arg, "script", _binding("scripted", arg))
     return llm_judge("scripted", args, opts, _binding("scripted", arg), cache)
 
 
 @registry.register("judge", "model")
 def model_judge(arg: str | None, cache: ResponseCache | None = None) -> LLMJudge:
+    """An LLM judge on any model adapter: ``model:ADAPTER[:ARGS]``."""
     if not arg:
         raise ConfigError(
             "--judge ROLE=model:ADAPTER[:ARGS]: name a model adapter, e.g. "

@@ -65,6 +65,7 @@ REWARD_OPTIONS = {
 @register("judge", "reward")
 class RewardModelJudge(Judge):
     kinds = ("synergy",)
+    binding_options = REWARD_OPTIONS  # what `eval-anything judges reward` lists
 
     def __init__(self, arg: str | None = None, cache: Any = None) -> None:
         if not arg:

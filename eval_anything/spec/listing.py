@@ -20,6 +20,7 @@ class TaskRow:
     n: int | None
     roles: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    description: str = ""
 
 
 def describe_tasks(
@@ -54,6 +55,7 @@ def describe_tasks(
                 n,
                 roles,
                 str(source),
+                spec.description,
             )
         )
     groups = {g: cat.group_members(g) for g in cat.names() if cat.is_group(g)}
