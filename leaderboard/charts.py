@@ -21,14 +21,22 @@ def score_vs_step(curve: pd.DataFrame) -> alt.LayerChart:
     return (band + line).properties(height=320)
 
 
-def task_bars(frame: pd.DataFrame, label: str = "run") -> alt.LayerChart:
-    """Value per run with the 95% CI as an error bar, best first."""
+BAR_STEP = 26  # pixels per bar of task_bars
+
+
+def task_bars(frame: pd.DataFrame, label: str = "run",
+              value_title: str = "value") -> alt.LayerChart:
+    """Value per run with the 95% CI as an error bar, best first. Each bar is named by its
+    ``label`` column in full (short model names: a label is never cut to a common prefix);
+    the value axis is titled ``value_title`` (the metric's name)."""
     order = frame.sort_values("value", ascending=False)[label].tolist()
-    base = alt.Chart(frame).encode(y=alt.Y(f"{label}:N", sort=order, title=None))
+    base = alt.Chart(frame).encode(
+        y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelLimit=360)))
     bars = base.mark_bar().encode(
-        x=alt.X("value:Q", title="value"),
+        x=alt.X("value:Q", title=value_title),
         tooltip=[label, alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
                  alt.Tooltip("ci_high:Q", format=".3f"), "n"],
     )
-    errors = base.mark_errorbar().encode(x="ci_low:Q", x2="ci_high:Q")
-    return (bars + errors).properties(height=max(120, 22 * len(frame)))
+    errors = base.mark_errorbar().encode(x=alt.X("ci_low:Q", title=value_title), x2="ci_high:Q")
+    # a fixed band per bar, so every label has room and none is dropped for overlapping
+    return (bars + errors).properties(height=alt.Step(BAR_STEP))

@@ -12,11 +12,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from eval_anything.leaderboard import data
+from eval_anything.leaderboard.ranking import short_model_name
 
 FRAME_PREVIEW = 8
+SHORT_ID = 8  # characters of a run id shown in tables and pickers (the full id on hover)
+SHORT_SAMPLE_ID = 16  # characters of a sample id in a title (content hashes run to 64)
 _VIDEO_MIME = {".webm": "video/webm", ".mov": "video/quicktime", ".mkv": "video/x-matroska"}
 MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~"
 
@@ -24,6 +28,32 @@ MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~"
 def md_escape(text: str) -> str:
     """Escape markdown so a name interpolated into a heading is shown as typed."""
     return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in str(text))
+
+
+def model_label(name: object, step: object = None) -> str:
+    """A model as a reader recognizes it: its short name (a path's folder name, never the
+    whole path), with the training step when it is a checkpoint."""
+    short = short_model_name(name)
+    if step is None or pd.isna(step):  # type: ignore[call-overload]
+        return short
+    return f"{short} @ step {int(step)}"  # type: ignore[call-overload]
+
+
+def run_choice_label(runs: pd.DataFrame, run_id: str) -> str:
+    """``model @ step N · run id (first characters) · date``, for a run picker."""
+    row = runs[runs["run_id"] == run_id]
+    if row.empty:
+        return str(run_id)[:SHORT_ID]
+    r = row.iloc[0]
+    return f"{model_label(r['model_name'], r['step'])} · {str(run_id)[:SHORT_ID]} · " \
+        f"{str(r['created_at'])[:16]}"
+
+
+def short_sample_id(sample_id: str) -> str:
+    """A sample id short enough for a title: content-hash ids are cut to their first
+    characters with an ellipsis (the full id is shown inside the item)."""
+    text = str(sample_id)
+    return text if len(text) <= SHORT_SAMPLE_ID else text[:SHORT_SAMPLE_ID] + "…"
 
 
 def show_text(text: str) -> None:

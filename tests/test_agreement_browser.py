@@ -3,11 +3,11 @@ and shown in the leaderboard's task drilldown in a real headless Chromium.
 
 A run of the mini suite scoring like the paper's GPT-4o row carries a measured agreement for its
 judged AMU score (as ``eval-anything agreement --labels F --write`` records it), is pushed to a
-SQLite store and served. The browser (the DevTools helpers of test_leaderboard_browser.py) opens
+SQLite store and served. The browser (the DevTools helpers of tests/browser_support.py) opens
 the drilldown, picks the task in its selectbox as a user would, waits until the agreement table
 names the judge, the statistic and its value, and keeps a screenshot as
 ``tests/artifacts/leaderboard-judge-agreement.png``. Without Chromium the test skips, except under
-CI where it fails (the rule of test_leaderboard_browser.py).
+CI where it fails (the rule of tests/browser_support.py).
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from paper_runs import paper_run
-from test_leaderboard_browser import (  # noqa: F401  (browser is a fixture used by name)
+from browser_support import (  # noqa: F401  (browser is a fixture used by name)
     DevTools,
-    _screenshot,
-    _serve,
-    _wait_until,
     browser,
+    screenshot,
+    serve,
+    wait_until,
 )
+from paper_runs import paper_run
 
 from eval_anything.core.results import JudgeAgreement, JudgeInfo
 from eval_anything.core.results_files import read_results, write_results
@@ -75,7 +75,7 @@ def judged_app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     url = f"sqlite:///{tmp_path / 'judged.sqlite'}"
     with open_store(url) as store:
         push(run_dir, store=store)
-    with _serve(url, tmp_path) as app:
+    with serve(url, tmp_path) as app:
         yield app, run_dir
 
 
@@ -121,12 +121,12 @@ def test_drilldown_shows_agreement_in_chromium(judged_app: tuple[str, Path],
     browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
                  deviceScaleFactor=1, mobile=False)
     browser.call("Page.navigate", url=app + "?view=Task+drilldown")
-    _wait_until(lambda: browser.evaluate(CHOSEN), 90, "the drilldown's task select")
+    wait_until(lambda: browser.evaluate(CHOSEN), 90, "the drilldown's task select")
     _click(browser, OPEN_LIST)
-    _wait_until(lambda: browser.evaluate(f"!!{OPTION.format(TASK)}"), 30,
+    wait_until(lambda: browser.evaluate(f"!!{OPTION.format(TASK)}"), 30,
                 f"{TASK} among the select's options")
     _click(browser, OPTION.format(TASK))
-    grid = _wait_until(lambda: JUDGE in (browser.evaluate(AGREEMENT_GRID) or "")
+    grid = wait_until(lambda: JUDGE in (browser.evaluate(AGREEMENT_GRID) or "")
                        and browser.evaluate(AGREEMENT_GRID), 90, "the agreement table")
     assert SHOWN in grid and "labels: kappa_quadratic" in grid and "judged-model" in grid
     assert browser.evaluate(CHOSEN) == TASK
@@ -134,11 +134,11 @@ def test_drilldown_shows_agreement_in_chromium(judged_app: tuple[str, Path],
     assert "judged-model" in scores and f"{score:.4f}" in scores
     page = browser.evaluate("document.body.innerText")
     assert "Judge agreement (1 = perfect, 0 = chance" in page
-    assert "primary metric:" in page
+    assert "primary metric amu/all" in page
     # the score chart is on the page with the table under it: both in the screenshot
     assert browser.evaluate("!!document.querySelector('[data-testid=\"stVegaLiteChart\"]')")
     browser.evaluate(
         "[...document.querySelectorAll('[data-testid=\"stDataFrame\"]')]"
         ".find(e => e.innerText.includes('measured by')).scrollIntoView({block: 'end'}); true")
     time.sleep(1.0)  # let the data grid paint its canvas before the screenshot
-    _screenshot(browser, "leaderboard-judge-agreement.png")
+    screenshot(browser, "leaderboard-judge-agreement.png")

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser_support import (  # noqa: F401  (browser: a fixture used by name)
+    ARTIFACTS,
+    DevTools,
+    browser,
+    serve,
+    wait_until,
+)
 from leaderboard_seed import seed_paper_store
 from paper_runs import paper_run
 from streamlit.testing.v1 import AppTest
-from test_leaderboard_browser import (  # noqa: F401  (browser: a fixture used by name)
-    ARTIFACTS,
-    DevTools,
-    _serve,
-    _wait_until,
-    browser,
-)
 
 from eval_anything.scoring.paper_table import paper_reference
 from eval_anything.store import STORE_ENV, open_store, push
@@ -125,7 +125,10 @@ def test_names_are_short_and_each_training_run_appears_once(app: AppTest) -> Non
     trained = mc[mc["training run"] != "-"]
     assert set(trained["training run"]) == {TRAINING}
     assert len(trained) == 2  # watch's reruns of the two checkpoints replace, not duplicate
-    assert set(trained["run_id"]) == {"watch-step20", "watch-step40"}
+    # watch's runs (the newer) are the ones kept; the board may show a run id's first characters
+    assert {str(r)[:8] for r in trained["run_id"]} == {"watch-st"}
+    assert sorted(m.split(" · ")[0] for m in trained["model"]) == [
+        "train/checkpoint-20 @ step 20", "train/checkpoint-40 @ step 40"]
 
 
 def test_board_and_filters_round_trip_through_the_url(app: AppTest) -> None:
@@ -143,18 +146,26 @@ def test_board_and_filters_round_trip_through_the_url(app: AppTest) -> None:
     assert len(table) == 2  # the training run's two checkpoints only
 
 
+def _unescaped(table: pd.DataFrame) -> pd.DataFrame:
+    """A static table's cells as typed (the page escapes markdown in them)."""
+    out = table.map(lambda v: v.replace("\\", "") if isinstance(v, str) else v)
+    out.index = [str(i).replace("\\", "") for i in out.index]
+    return out
+
+
 def test_tasks_page_says_what_each_task_measures(app: AppTest) -> None:
     app.sidebar.radio(key="view").set_value("Tasks").run()
     assert not app.exception
-    tasks = next(d.value for d in app.dataframe if "judge roles" in d.value.columns)
-    by_name = tasks.set_index("name")
+    by_name = _unescaped(next(t.value for t in app.table if "modalities" in t.value.columns
+                              and "description" in t.value.columns))
+    roles = _unescaped(next(t.value for t in app.table if "judge roles" in t.value.columns))
     assert set(by_name.index) >= {"starter_mc", "starter_gen", "mini_amu"}
     assert by_name.loc["starter_mc", "scale"] == "0-1"
     assert by_name.loc["starter_mc", "description"] != "-"
-    assert "judge" in by_name.loc["mini_amu", "judge roles"]
-    assert by_name.loc["starter_mc", "judge roles"] == "-"
-    groups = next(d.value for d in app.dataframe if "aggregate" in d.value.columns)
-    assert "eval-anything-mini" in set(groups["name"])
+    assert "judge" in roles.loc["mini_amu", "judge roles"]
+    assert "starter_mc" not in roles.index  # scored without a judge
+    groups = _unescaped(next(t.value for t in app.table if "aggregate" in t.value.columns))
+    assert "eval-anything-mini" in set(groups.index)
 
 
 def test_compare_shows_input_and_target_beside_both_outputs(app: AppTest) -> None:
@@ -171,7 +182,7 @@ def test_compare_shows_input_and_target_beside_both_outputs(app: AppTest) -> Non
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    with _serve(seed_user_store(tmp_path), tmp_path) as url:
+    with serve(seed_user_store(tmp_path), tmp_path) as url:
         yield url
 
 
@@ -191,7 +202,7 @@ def test_first_screen_in_chromium(served: str, browser: DevTools) -> None:  # no
     browser.call("Emulation.setDeviceMetricsOverride", width=SCREEN[0], height=SCREEN[1],
                  deviceScaleFactor=1, mobile=False)
     browser.call("Page.navigate", url=served)
-    _wait_until(lambda: browser.evaluate(BOARDS_READY), 120, "every board's table to render")
+    wait_until(lambda: browser.evaluate(BOARDS_READY), 120, "every board's table to render")
     time.sleep(1.5)  # let the data grids paint their canvases before the screenshot
     text = browser.evaluate(PAGE_TEXT)
     for expected in ("eval-anything-mini", "starter_mc", "starter_gen", "omni-a · ",
@@ -222,3 +233,18 @@ def test_paper_store_first_screen_ranks_the_suite(tmp_path: Path,
     boards = _boards(at)
     assert next(iter(boards)) == "eval-anything-mini"
     assert boards["eval-anything-mini"]["rank"].notna().all()
+
+
+def test_drilldown_shows_the_primary_metric_first_and_the_rest_on_request(app: AppTest) -> None:
+    app.sidebar.radio(key="view").set_value("Task drilldown").run()
+    app.selectbox(key="dd_task").set_value("mini_amu").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table.columns[:5]) == ["model", "run", "training run", "n", "amu/all"]
+    assert set(table["model"]) == {"omni-a", "llava-v1.5-7b"}  # short names, never the path
+    assert set(table["run"]) == {"mini-a", "mini-b"}
+    assert not any(c.startswith("amu/") and c != "amu/all" for c in table.columns)
+    app.toggle(key="dd_all").set_value(True).run()
+    others = next(d.value for d in app.dataframe if "metric" in d.value.columns)
+    assert "amu/perception" in set(others["metric"]) and "amu/all" not in set(others["metric"])
+    assert set(others["model"]) == {"omni-a", "llava-v1.5-7b"}

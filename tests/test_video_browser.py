@@ -2,7 +2,7 @@
 
 The procedural generator renders the mini suite's first video instruction as an H.264 MP4, the
 run is pushed to a SQLite store, and the served app's sample browser shows it with ``st.video``.
-The page is driven over the DevTools protocol (the helpers of test_leaderboard_browser.py): the
+The page is driven over the DevTools protocol (the helpers of tests/browser_support.py): the
 test waits for the ``<video>`` element, plays it, checks the browser decoded it (its size and
 duration, and time advancing), and keeps a screenshot as
 ``tests/artifacts/leaderboard-video.png``.
@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_leaderboard_browser import (  # noqa: F401  (browser is a fixture used by name)
+from browser_support import (  # noqa: F401  (browser is a fixture used by name)
     DevTools,
-    _screenshot,
-    _serve,
-    _wait_until,
     browser,
+    screenshot,
+    serve,
+    wait_until,
 )
 
 from eval_anything import evaluate
@@ -40,7 +40,7 @@ def served_video_run(tmp_path: Path) -> Iterator[tuple[str, str]]:
     with open_store(url) as store:
         run_id = push(run_dir, store=store)
     assert run_id == read_results(run_dir).run_id
-    with _serve(url, tmp_path) as app:
+    with serve(url, tmp_path) as app:
         yield app, run_id
 
 
@@ -54,16 +54,16 @@ def test_sample_browser_plays_a_generated_mp4(
                  deviceScaleFactor=1, mobile=False)
     browser.call("Page.navigate",
                  url=f"{app}?view=Sample+browser&run={run_id}&task=mini_amg_if_video")
-    _wait_until(lambda: browser.evaluate(f"!!{VIDEO}"), 90, "the video element")
+    wait_until(lambda: browser.evaluate(f"!!{VIDEO}"), 90, "the video element")
     src = browser.evaluate(f"{VIDEO}.currentSrc || {VIDEO}.src")
     assert "/media/" in src
     # metadata decoded by the browser: the clip's own size and length (8 frames at 4 fps)
-    _wait_until(lambda: browser.evaluate(f"{VIDEO}.readyState >= 1"), 60, "video metadata")
+    wait_until(lambda: browser.evaluate(f"{VIDEO}.readyState >= 1"), 60, "video metadata")
     size = browser.evaluate(f"[{VIDEO}.videoWidth, {VIDEO}.videoHeight, {VIDEO}.duration]")
     assert size[:2] == [96, 96] and abs(size[2] - 2.0) < 0.1
     browser.evaluate(f"{VIDEO}.muted = true; {VIDEO}.play(); true")
-    _wait_until(lambda: browser.evaluate(f"{VIDEO}.currentTime > 0.2"), 60, "playback to advance")
+    wait_until(lambda: browser.evaluate(f"{VIDEO}.currentTime > 0.2"), 60, "playback to advance")
     assert browser.evaluate(f"{VIDEO}.error") is None
     browser.evaluate(f"{VIDEO}.pause(); {VIDEO}.currentTime = 1.0; {VIDEO}.scrollIntoView(); true")
-    _wait_until(lambda: browser.evaluate(f"{VIDEO}.readyState >= 2"), 30, "a frame to show")
-    _screenshot(browser, "leaderboard-video.png")
+    wait_until(lambda: browser.evaluate(f"{VIDEO}.readyState >= 2"), 30, "a frame to show")
+    screenshot(browser, "leaderboard-video.png")

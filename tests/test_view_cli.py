@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from eval_anything.cli import app
+from eval_anything.leaderboard.settings import VIEW_RUNS_ENV
 from eval_anything.store import STORE_ENV, open_store, queries
 from eval_anything.store.run_folders import fill_store, find_runs
 from eval_anything.store.synthetic import binary_run
@@ -139,3 +140,49 @@ def test_view_serves_the_runs_and_stops_with_its_server(runs: Path, tmp_path: Pa
     assert all(gone(pid) for pid in servers)
     with open_store(f"sqlite:///{kept}") as store:
         assert len(queries.leaderboard_rows(store)["run_id"].unique()) == 4
+
+
+def test_view_shows_every_run_it_names_and_counts_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three runs, two of them the same model scored twice on the same items (a rerun): the
+    board of a store shows the newer one only, but ``view A B C`` names three and shows three."""
+    root = tmp_path / "three"
+    binary_run(root / "a", "run-a-first", {"qa": [1, 0, 1, 0]}, model_name="alpha",
+               created_at="2026-01-01T00:01:00+00:00")
+    binary_run(root / "b", "run-a-again", {"qa": [1, 1, 1, 0]}, model_name="alpha",
+               created_at="2026-01-01T00:02:00+00:00")
+    binary_run(root / "c", "run-beta", {"qa": [0, 1, 0, 0]}, model_name="beta",
+               created_at="2026-01-01T00:03:00+00:00")
+    kept = tmp_path / "kept.sqlite"
+    served: dict[str, object] = {}
+
+    def fake_serve(cmd: list[str], env: dict[str, str] | None = None) -> int:
+        served.update(cmd=cmd, env=env)
+        return 0
+
+    monkeypatch.setattr("eval_anything.cli.view.serve", fake_serve)
+    result = CliRunner().invoke(app, ["view", str(root / "a"), str(root / "b"), str(root / "c"),
+                                      "--save-store", str(kept)])
+    assert result.exit_code == 0, result.output
+    assert "3 run(s) from 3 argument(s); 0 not shown" in result.output
+    env = served["env"]
+    assert isinstance(env, dict)
+    named = sorted(env[VIEW_RUNS_ENV].split(","))
+    assert named == ["run-a-again", "run-a-first", "run-beta"]
+
+    def board_run_ids(view_runs: str | None) -> set[str]:
+        monkeypatch.setenv(STORE_ENV, f"sqlite:///{kept}")
+        if view_runs is None:
+            monkeypatch.delenv(VIEW_RUNS_ENV, raising=False)
+        else:
+            monkeypatch.setenv(VIEW_RUNS_ENV, view_runs)
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return {str(v)[:8] for df in at.dataframe if "run_id" in df.value.columns
+                for v in df.value["run_id"]}  # the board may show a run id's first characters
+
+    # every named run, as counted
+    assert board_run_ids(env[VIEW_RUNS_ENV]) == {r[:8] for r in named}
+    assert board_run_ids(None) == {"run-a-ag", "run-beta"}  # a store: the latest per model

@@ -1,4 +1,7 @@
-"""The sample browser: one run's items of a task, inputs and outputs rendered, judge shown."""
+"""The sample browser: one run's items of a task, inputs and outputs rendered, judge shown.
+
+Runs are picked by model short name and the first characters of their id; an item's title shows
+the first characters of its id (content-hash ids run to 64), the full id inside the item."""
 
 from __future__ import annotations
 
@@ -6,7 +9,14 @@ import streamlit as st
 
 from eval_anything.core.results import SampleRecord, primary_score_name
 from eval_anything.leaderboard import data
-from eval_anything.leaderboard.render import md_escape, show_parts, show_scores, show_text
+from eval_anything.leaderboard.render import (
+    md_escape,
+    run_choice_label,
+    short_sample_id,
+    show_parts,
+    show_scores,
+    show_text,
+)
 
 PAGE_SIZE = 10
 FILTERS = ["all", "unscored", "below max score", "text contains"]
@@ -29,7 +39,7 @@ def render(url: str) -> None:
     run_ids = list(runs["run_id"])
     _from_link("sb_run", "run", run_ids)
     run_id = st.selectbox("Run", run_ids, key="sb_run",
-                          format_func=lambda rid: data.run_label(runs, rid))
+                          format_func=lambda rid: run_choice_label(runs, rid))
     if run_id is None:
         return
     results = data.results(url, run_id)
@@ -60,8 +70,11 @@ def render(url: str) -> None:
     run_dir = stored_dir if isinstance(stored_dir, str) else None
     for i, rec in enumerate(records[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]):
         value = _primary_value(rec, score)
-        title = f"{rec.sample_id}  ·  {score}={'unscored' if value is None else f'{value:g}'}"
+        title = (f"{short_sample_id(rec.sample_id)}  ·  "
+                 f"{score}={'unscored' if value is None else f'{value:g}'}")
         with st.expander(md_escape(title), expanded=i == 0):
+            if short_sample_id(rec.sample_id) != rec.sample_id:
+                st.caption(f"sample id: {md_escape(rec.sample_id)}")
             left, right = st.columns(2)
             with left:
                 st.text("input")
