@@ -103,7 +103,7 @@ def test_report_prints_agreement_beside_the_judged_score(tmp_path: Path) -> None
     header = next(ln for ln in lines if "AMU" in ln and "model" in ln)
     score_row = next(ln for ln in lines if "judged-model" in ln)
     column = [c.strip() for c in header.split("\u2503")].index("AMU")
-    assert score_row.split("\u2502")[column].strip() == f"{GPT4O.value('amu'):.2f}"
+    assert score_row.split("\u2502")[column].split()[0] == f"{GPT4O.value('amu'):.2f}"
     # and under it, the agreement of the judge behind that score, named with its identity
     assert "judge agreement (how far the judged scores above can be trusted)" in out.stdout
     row = next(ln for ln in lines if TASK in ln and SHOWN in ln)

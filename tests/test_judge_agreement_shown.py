@@ -152,7 +152,7 @@ def test_leaderboard_drilldown_shows_agreement(tmp_path: Path,
     frame = next(df.value for df in at.dataframe if "measured by" in df.value.columns)
     assert list(frame["agreement"]) == ["0.800"]  # the base run's; the candidate has none
     assert list(frame["judge"]) == ["panel(mean):x"]
-    assert "model-base" in frame["run"].iloc[0]
+    assert "model-base" in frame["model"].iloc[0]
     at.selectbox(key="dd_task").set_value("qa").run()
     assert any("not measured" in c.value for c in at.caption)
 

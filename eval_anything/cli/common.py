@@ -32,6 +32,19 @@ def _table_width() -> int | None:
 
 
 console = Console(width=_table_width())
+
+
+def print_whole(out: Console, table: Any) -> None:
+    """Print a table that must not fold (the paper's 16 columns of scores): written to a pipe or
+    file, it takes the width it needs; a terminal keeps its own width (rich then cuts cells
+    with an ellipsis rather than breaking a number across lines)."""
+    from rich.measure import Measurement
+
+    if out.is_terminal:
+        out.print(table)
+        return
+    needed = Measurement.get(out, out.options.update(width=10_000), table).maximum
+    Console(width=max(out.width, needed), file=out.file, color_system=None).print(table)
 err_console = Console(stderr=True)
 
 

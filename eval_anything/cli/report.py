@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         AMU by category, AMU, Select, T/V/A, synergy T-V/T-A/V-A, AMG, Overall."""
         from rich.table import Table
 
-        from eval_anything.cli.common import console, user_errors
+        from eval_anything.cli.common import console, print_whole, user_errors
         from eval_anything.core.results_files import read_results
         from eval_anything.scoring.paper_table import (
             HEADERS,
@@ -92,20 +92,21 @@ def register(app: typer.Typer) -> None:
         for col in ("model", "from"):
             table.add_column(col, no_wrap=True)
         for col in HEADERS.values():
-            table.add_column(col, justify="right", overflow="fold")
+            # a header or a score never breaks mid-word ("AM/U", "3.8/7")
+            table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
         for i, rec in enumerate(rows_as_records(shown, with_ci=not no_ci)):
             if with_paper and i == len(rows):
                 table.add_section()
             origin = "paper" if rec["origin"] == "paper" else str(rec["origin"])[:12]
             table.add_row(rec["model"], origin, *(rec[h] for h in HEADERS.values()))
-        console.print(table)
+        print_whole(console, table)
         console.print(
             "P/R/IF/S: AMU categories (1-10); T/V/A: instruction following (0-10); T-V/T-A/V-A: "
             "synergy (0-1); AMG = Select * sum of 1/2 (S_m1 + S_m2) S_pair; Overall = "
             "(AMU + AMG) / 2. ± = half-width of the 95% CI.", soft_wrap=True,
         )
         if agreement:
-            console.print(agreement_table(agreement))
+            print_whole(console, agreement_table(agreement))
         else:
             console.print("judge agreement: not measured for these runs (a judge panel, "
                           "--judge-repeats or `eval-anything agreement --write` measure it; "
