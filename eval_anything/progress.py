@@ -39,6 +39,12 @@ class _Bar:
         if self.progress is not None:
             self.progress.advance(self.task_id, n)
 
+    def describe(self, text: str) -> None:
+        """Rename the bar (the runner says there when the cache answered most of a task, so
+        its samples per second are not read as the model's)."""
+        if self.progress is not None:
+            self.progress.update(self.task_id, description=text)
+
 
 class ProgressReporter:
     """Bars on stderr, one per :meth:`task`; disabled (``--quiet``) it draws nothing and every

@@ -160,7 +160,10 @@ def test_score_says_why_items_are_unscored_and_the_likelihood_fix(
 def test_failed_items_are_not_repeated_as_unscored(tmp_path: Path) -> None:
     """Items whose model call failed are unscored too, but the failure summary already says
     why: no second line for them."""
-    result = CliRunner().invoke(app, ["run", "--model", "scripted", "--tasks", "mini_amu",
+    script = tmp_path / "no_answers.json"
+    script.write_text("{}")  # answers nothing: every model call fails
+    result = CliRunner().invoke(app, ["run", "--model", "scripted", "--model-args",
+                                      f"script={script}", "--tasks", "mini_amu",
                                       "--judge", "judge=keyword", "--limit", "2", "--quiet",
                                       "--no-cache", "--output-dir", str(tmp_path / "run")])
     assert result.exit_code == 3 and "failed after retries" in result.stderr

@@ -118,14 +118,17 @@ def test_watch_cli_once(tmp_path: Path, tiny_llama: Path) -> None:
     from eval_anything.cli import app
 
     root = tmp_path / "ckpts"
-    shutil.copytree(tiny_llama, root / "checkpoint-7")
+    shutil.copytree(tiny_llama, root / "checkpoint-7")  # just written, as right after training
     args = ["watch", str(root), "--tasks", "starter_gen", "--limit", "1", "--once",
-            "--no-push", "--settle", "0", "--training-run-id", "ext-run"]
-    first = CliRunner().invoke(app, args)
+            "--no-push", "--settle", "2", "--training-run-id", "ext-run"]
+    first = CliRunner().invoke(app, args)  # waits for it to settle instead of skipping it
     assert first.exit_code == 0, first.output
     assert "step 7 (checkpoint-7): starter_gen/exact_match" in first.output
+    assert "scored 1 checkpoint(s) this session: checkpoint-7" in first.output
     second = CliRunner().invoke(app, args)
     assert second.exit_code == 0 and "step 7" not in second.output  # scored once
+    assert "scored 0 checkpoint(s)" in second.output
+    assert "left alone 1 the ledger settled before" in second.output
     ledger = json.loads((root / ".eval_anything" / "ledger.json").read_text())
     assert ledger["training_run_id"] == "ext-run"
 

@@ -41,6 +41,12 @@ def gate_command(
 
     task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
     with user_errors():  # unreadable runs name the file and line; exit 2
+        if store is not None and _both_run_folders(baseline, candidate):
+            # the store goes unread, so a typo in it would pass unseen; a run looked up by id
+            # meets a missing store in load_run, which names the run and the store together
+            from eval_anything.store.config import require_existing_store
+
+            require_existing_store(store)
         report = gate(baseline, candidate, tasks=task_list, margin=margin, alpha=alpha,
                       force=force, store_url=store, seed=seed, n_boot=n_boot,
                       min_judge_agreement=min_judge_agreement)
@@ -51,6 +57,12 @@ def gate_command(
         if markdown is not None:
             gate_report.write(markdown, gate_report.to_markdown(report))
     raise typer.Exit(report.exit_code(strict))
+
+
+def _both_run_folders(*refs: str) -> bool:
+    from eval_anything.core.results import RESULTS_FILE
+
+    return all((Path(ref) / RESULTS_FILE).is_file() for ref in refs)
 
 
 def register(app: typer.Typer) -> None:

@@ -104,7 +104,14 @@ def leaderboard_command(
     address: str = typer.Option("127.0.0.1", "--address", help="Interface to bind."),
     headless: bool = typer.Option(True, "--headless/--open-browser", help="Open a browser tab?"),
 ) -> None:
-    """Browse the store: ranked table with CIs, training curves, samples, run comparison."""
+    """Browse the store: ranked table with CIs, training curves, samples, run comparison.
+    The store must exist: a SQLite path that names no file is refused (exit 2), never
+    created empty (a store is made by ``push``)."""
+    from eval_anything.cli.common import user_errors
+    from eval_anything.store.config import require_existing_store
+
+    with user_errors():  # before the server starts: a typo must not serve an empty store
+        require_existing_store(store)
     cmd = streamlit_command(store, port, address, headless)
     typer.echo(f"serving the leaderboard on http://{address}:{port} (Ctrl-C stops)")
     raise typer.Exit(serve(cmd))

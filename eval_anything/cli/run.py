@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -116,6 +116,7 @@ def run(
             judge_repeats=judge_repeats,
         )
     console.print(results_table(results))
+    print_cache_use(results)
     console.print(f"run directory: {results.run_dir}")
     print_unscored_notes(results, results.run_dir)
     check_failed_items(results, fail_on_error)
@@ -125,6 +126,26 @@ def run(
 
             run_id = push_run(results.run_dir or Path("."), store)
         console.print(f"pushed run {run_id} to the store")
+
+
+def print_cache_use(results: Any) -> None:
+    """How much of the run the response cache answered, per task and in all, and whether the
+    timings (and the samples per second of the progress bars) measure cache reads rather than
+    the model: a run answered from the cache is fast for no merit of the model's."""
+    use = results.cache
+    if use is None or use.answers + use.judgments == 0:
+        return
+    tasks = {t: tr.cache for t, tr in results.tasks.items() if tr.cache is not None}
+    if len(tasks) > 1:
+        for task, part in tasks.items():
+            if part.answers + part.judgments:
+                console.print(f"  {task}: {part.summary()} ({results.timings.get(task, 0):.1f} s)",
+                              highlight=False, soft_wrap=True)
+    line = f"cache: {use.summary()}"
+    if use.dominated:
+        line += (f"; the run's {results.timings.get('total', 0):.1f} s and samples/s are "
+                 "mostly cache reads, not the model's speed (--no-cache times the model)")
+    console.print(line, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

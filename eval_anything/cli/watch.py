@@ -43,7 +43,10 @@ def watch_command(
     settle: Annotated[
         float, typer.Option(help="A checkpoint must be unchanged this many seconds.")
     ] = 5.0,
-    once: Annotated[bool, typer.Option("--once", help="Score what is there, then exit.")] = False,
+    once: Annotated[bool, typer.Option("--once", help=(
+        "One pass for CI: wait (at most --settle seconds) for checkpoints still being written, "
+        "score every complete one, say what was scored and skipped, then exit; exit 1 when a "
+        "checkpoint is left unscored or none matches."))] = False,
     idle_exit: Annotated[
         float | None, typer.Option(help="Exit after this many seconds without new checkpoints.")
     ] = None,
@@ -61,8 +64,10 @@ def watch_command(
 ) -> None:
     """Score each new complete checkpoint once, in step order; restarts skip what was scored.
 
-    Polls until Ctrl-C. --once: score what is there, then exit.
-    --idle-exit S: exit after S seconds without a new checkpoint.
+    Polls until Ctrl-C. --once: wait up to --settle seconds for checkpoints still being
+    written, score every complete one, then exit (1 when any is left unscored or none is
+    found). --idle-exit S: exit after S seconds without a new checkpoint. Every way out says
+    what was scored and what was skipped, and why.
     """
     from eval_anything.cli.train import print_scored
     from eval_anything.judges.base import parse_judge_options
@@ -105,16 +110,57 @@ def watch_command(
         f"{source}); ledger {watcher.scorer.ledger.path}"
     )
     if not once and idle_exit is None:
-        console.print(f"polling every {poll:g} s until Ctrl-C (--once: score what is there and "
-                      "exit; --idle-exit S: exit after S idle seconds)")
+        console.print(f"polling every {poll:g} s until Ctrl-C (--once: one pass, then exit; "
+                      "--idle-exit S: exit after S idle seconds)")
+    if once and settle > 0:
+        console.print(f"--once: waiting up to {settle:g} s (--settle) for checkpoints still "
+                      "being written")
+    interrupted = False
     try:
         outcomes = watcher.run(poll_s=poll, once=once, idle_exit_s=idle_exit)
     except KeyboardInterrupt:
-        outcomes = watcher.outcomes
+        outcomes, interrupted = watcher.outcomes, True
     print_scored(outcomes)
+    left = print_session(watcher, ckpt_dir, pattern)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
+    if left and not interrupted:
+        raise typer.Exit(1)
     _check_items(outcomes, fail_on_error)
+
+
+def print_session(watcher: Any, ckpt_dir: Path, pattern: str) -> bool:
+    """What this session scored, what the ledger held from before, and each checkpoint left
+    unscored with the reason; True when the session leaves checkpoints unscored or found none
+    at all (a CI step must not pass having scored nothing without saying so)."""
+    from rich.markup import escape
+
+    def say(head: str, text: str = "") -> None:  # one line each; names are not markup
+        console.print(head + escape(text), soft_wrap=True, highlight=False)
+
+    scored = [o.name for o in watcher.outcomes if o.status == "scored"]
+    failed = [o.name for o in watcher.outcomes if o.status == "failed"]
+    before = [c.name for c in watcher.done_before()]
+    unscored = watcher.unscored()
+    say("", f"scored {len(scored)} checkpoint(s) this session"
+        + (f": {', '.join(scored)}" if scored else ""))
+    if failed:
+        say(f"[red]failed {len(failed)}:[/] ",
+            f"{', '.join(failed)} (the table says why; --retry-failed scores them again)")
+    if before:
+        say("", f"left alone {len(before)} the ledger settled before "
+            f"({watcher.scorer.ledger.path}): {', '.join(before)}")
+    for c, why in unscored:
+        say("[red]skipped[/] ", f"{c.name}: {why}")
+    if unscored:
+        say("[red]not every checkpoint was scored:[/] ", "run watch again once the trainer "
+            "has finished writing them (or fix the incomplete folders)")
+        return True
+    if not (scored or failed or before):
+        say("[red]no checkpoint scored:[/] ", f"no folder in {ckpt_dir} matches --pattern "
+            f"{pattern!r}; check CKPT_DIR and --pattern")
+        return True
+    return False
 
 
 def _check_items(outcomes: list[Any], fail_on_error: str | None) -> None:

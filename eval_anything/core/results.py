@@ -61,10 +61,14 @@ class RunSpec(BaseModel):
 class ModelInfo(BaseModel):
     """Who was evaluated."""
 
-    adapter: str
-    name: str = Field(description="Human-readable model name (path or hub id).")
+    adapter: str = Field(description="The adapter that ran the model (hf, smollm2, vllm, ...).")
+    name: str = Field(description="Human-readable model name: the name model arg, else the path "
+                      "or hub id. A label only: not part of the identity.")
     identity: str = Field(
-        description="sha256 over adapter, weights identity and output-changing args."
+        description="sha256 of the model identity. For checkpoint weights (hf, smollm2, vllm): "
+        "the weights identity and the settings that change generation, not the adapter or the "
+        "label, so one checkpoint is one model whichever adapter ran it; for other adapters "
+        "(served APIs, scripted, agents): the adapter identity."
     )
     details: dict[str, Any] = Field(
         default_factory=dict, description="Adapter-reported facts: dtype, chat template sha, ..."
@@ -147,6 +151,48 @@ class JudgeAgreement(BaseModel):
     )
 
 
+class CacheUse(BaseModel):
+    """How much of a run's work came from the response cache (``cache.sqlite``) instead of the
+    model or the judges. An answer read back costs no model time, so the timings and the
+    samples per second of a run mostly answered from the cache say nothing about the model's
+    speed; this record says when that is so."""
+
+    answers: int = Field(
+        default=0, description="Model answers this run needed (items kept from an earlier run's "
+        "sample log are not counted).")
+    answers_cached: int = Field(
+        default=0, description="Of those, answers read from the response cache.")
+    judgments: int = Field(default=0, description="Judge calls this run needed.")
+    judgments_cached: int = Field(
+        default=0, description="Of those, judgments read from the response cache.")
+
+    @property
+    def dominated(self) -> bool:
+        """More than half of the work was read from the cache: timings are not the model's."""
+        work = self.answers + self.judgments
+        return work > 0 and 2 * (self.answers_cached + self.judgments_cached) > work
+
+    def summary(self) -> str:
+        """``'24 of 24 answers from the cache'`` (and the judgments, when there were any)."""
+        text = f"{self.answers_cached} of {self.answers} answers from the cache"
+        if self.judgments:
+            text += f", {self.judgments_cached} of {self.judgments} judgments"
+        return text
+
+    @staticmethod
+    def total(parts: Iterable[CacheUse | None]) -> CacheUse | None:
+        """The sum of the known parts (None when none is known: older results)."""
+        known = [p for p in parts if p is not None]
+        if not known:
+            return None
+        return CacheUse(
+            answers=sum(p.answers for p in known),
+            answers_cached=sum(p.answers_cached for p in known),
+            judgments=sum(p.judgments for p in known),
+            judgments_cached=sum(p.judgments_cached for p in known),
+        )
+
+
 class TaskResult(BaseModel):
     task: str
     task_version: str
@@ -186,6 +232,11 @@ class TaskResult(BaseModel):
         default=None,
         description="A training checkpoint's run: how many of the task's items its training "
         "data contained; None when not checked.",
+    )
+    cache: CacheUse | None = Field(
+        default=None,
+        description="Answers and judgments of this task read from the response cache; None "
+        "when not counted (lm-eval tasks, runs written before it was recorded).",
     )
 
     def lowest_judge_agreement(self) -> float | None:
@@ -245,8 +296,15 @@ class Results(BaseModel):
     lineage: Lineage | None = None
     tasks: dict[str, TaskResult] = Field(default_factory=dict)
     groups: dict[str, GroupResult] = Field(default_factory=dict)
-    timings: dict[str, float] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(
+        default_factory=dict, description="Seconds per task and in total ('total'); see "
+        "'cache' for how much of that was reading the response cache.")
     usage: dict[str, int] = Field(default_factory=dict, description="Token usage totals.")
+    cache: CacheUse | None = Field(
+        default=None,
+        description="The run's answers and judgments read from the response cache (the sum "
+        "over its tasks); None when not counted (runs written before it was recorded).",
+    )
     _run_dir: Path | None = PrivateAttr(default=None)
 
     @property

@@ -34,9 +34,20 @@ class ModelAdapter(ABC):
         return {}
 
     def identity_hash(self) -> str:
-        return hashlib.sha256(
-            json.dumps(self.identity(), sort_keys=True, default=str).encode()
-        ).hexdigest()
+        """The adapter identity's hash: the response cache's key, so two adapters share
+        answers only when they give equal outputs."""
+        return _digest(self.identity())
+
+    def model_identity(self) -> dict[str, Any]:
+        """Who is evaluated, for results and the leaderboard (``ModelInfo.identity``). The
+        adapter identity by default; adapters that load checkpoint weights give the weights and
+        the settings that change generation instead
+        (:func:`~eval_anything.models.weights_identity.checkpoint_identity`), so the same
+        checkpoint through two adapters is one model."""
+        return self.identity()
+
+    def model_identity_hash(self) -> str:
+        return _digest(self.model_identity())
 
     def request_flow(self, batch_size: int) -> RequestFlow:
         """How this adapter wants its requests. The default suits a model computed in this
@@ -54,3 +65,7 @@ class ModelAdapter(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free resources (GPU memory, HTTP clients)."""
+
+
+def _digest(identity: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()

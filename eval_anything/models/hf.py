@@ -170,6 +170,11 @@ class HFModel(ModelAdapter):
     def identity(self) -> dict[str, Any]:
         return self._identity
 
+    def model_identity(self) -> dict[str, Any]:
+        from eval_anything.models.weights_identity import checkpoint_identity
+
+        return checkpoint_identity(self._identity)
+
     def details(self) -> dict[str, Any]:
         from eval_anything.models.hf_av import av_details
 

@@ -3,6 +3,9 @@
 The script is a JSON object or a JSONL file of ``{"input": TEXT, "output": TEXT}`` rows; a request
 is matched by the text of its last user turn (exactly, then by the longest ``input`` it contains).
 ``default`` answers anything unmatched; without it an unmatched request is an error output.
+With neither a script nor a default the model is refused: it would have no answer to replay, and
+a multiple-choice task would still "score" it (every choice equally likely, the first one
+taken). ``name`` is the label runs and the leaderboard show.
 """
 
 from __future__ import annotations
@@ -45,6 +48,13 @@ class ScriptedModel(ModelAdapter):
         delay: float = 0.0,
         calls_log: str | None = None,
     ) -> None:
+        if not script and default is None and not outputs:
+            raise ValueError(
+                "the scripted model needs model arg 'script' (a JSON object or JSONL file of "
+                "{\"input\": ..., \"output\": ...} rows) or 'default' (the answer to anything "
+                "unmatched): without either it has no answer to replay; give one, e.g. "
+                "--model-args script=answers.jsonl or --model-args default=TEXT"
+            )
         self.script_path = script
         self.table: dict[str, str] = dict(outputs or {})
         if script:

@@ -57,6 +57,18 @@ def engine_kwargs(pretrained: str, **args: Any) -> dict[str, Any]:
     return out
 
 
+_DTYPE_NAMES = {"half": "float16", "float": "float32", "bf16": "bfloat16", "fp16": "float16"}
+
+
+def engine_dtype(engine: Any, asked: str | None) -> str | None:
+    """The dtype the engine computes in, named as torch names it ("bfloat16"): the engine's
+    resolved model config when it has one (``dtype=auto`` resolved), else the dtype asked for."""
+    resolved = getattr(getattr(getattr(engine, "llm_engine", None), "model_config", None),
+                       "dtype", None)
+    name = str(resolved if resolved is not None else asked or "auto").replace("torch.", "")
+    return _DTYPE_NAMES.get(name, name)
+
+
 def sampling_kwargs(gen: GenerationConfig) -> dict[str, Any]:
     """Our GenerationConfig -> ``vllm.SamplingParams`` keywords (greedy: temperature 0)."""
     kw: dict[str, Any] = {
@@ -186,6 +198,15 @@ class VLLMModel(ModelAdapter):
 
     def identity(self) -> dict[str, Any]:
         return self._identity
+
+    def model_identity(self) -> dict[str, Any]:
+        """The weights and generation settings, as the hf adapter gives them for the same
+        checkpoint (dtype resolved the way the engine resolved it)."""
+        from eval_anything.models.weights_identity import checkpoint_identity
+
+        return checkpoint_identity(
+            {**self._identity, "dtype": engine_dtype(self.engine, self._identity.get("dtype"))}
+        )
 
     def details(self) -> dict[str, Any]:
         return {

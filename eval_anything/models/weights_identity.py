@@ -1,8 +1,14 @@
-"""Identity of a model's weights, for cache keys: two checkpoints must never share answers.
+"""Identity of a model's weights, for cache keys (two checkpoints must never share answers) and
+for the model identity that results and the leaderboard group runs by.
 
 A local folder is identified by the sha256 of its config files and of every weight file's bytes
 (hashes are remembered per (path, size, mtime) in a small side file so a 500 MB checkpoint is
 read once). A hub id is identified by its id and revision.
+
+:func:`checkpoint_identity` is the model identity of every adapter that loads checkpoint weights
+(``hf``, ``smollm2``, ``vllm``): the weights and the settings that change what is generated, never
+the adapter's name, the ``name=`` label or the folder's path, so one checkpoint is one model on
+the leaderboard whichever of them evaluated it (the adapter is recorded beside it).
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from eval_anything.paths import models_dir
 
@@ -28,6 +36,13 @@ CONFIG_FILES = (
     "open_clip_config.json",
 )
 _CHUNK = 1 << 20
+# adapter identity fields that change what loaded weights generate; unset ones are left out, so
+# an adapter without a setting and one that leaves it unset agree (vLLM has no LoRA base, hf no
+# KV-cache dtype)
+GENERATION_SETTINGS = (
+    "base", "gguf_file", "dtype", "quantization", "kv_cache_dtype", "tokenizer",
+    "add_bos_token", "chat_template", "video_audio", "media",
+)
 
 
 def _memo_path() -> Path:
@@ -80,3 +95,13 @@ def weights_identity(pretrained: str, revision: str | None = None) -> dict[str, 
     if path.is_file():
         return {"kind": "file", "sha256": file_sha256(path)}
     return {"kind": "hub", "id": pretrained, "revision": revision or "main"}
+
+
+def checkpoint_identity(adapter_identity: Mapping[str, Any]) -> dict[str, Any]:
+    """The model identity of checkpoint weights from an adapter's identity: its ``weights``
+    and the :data:`GENERATION_SETTINGS` it sets. Left out: the adapter, the label (``name``,
+    which defaults to the path) and serving knobs (context length, parallelism, batch sizes)."""
+    settings = {
+        k: adapter_identity[k] for k in GENERATION_SETTINGS if adapter_identity.get(k) is not None
+    }
+    return {"weights": adapter_identity["weights"], **settings}

@@ -86,16 +86,24 @@ class ResponseCache:
             raise env from e
 
     def get(self, key: str) -> str | None:
+        """The value stored under ``key`` (None: a miss). Every look-up is counted in
+        :attr:`hits` or :attr:`misses`, so a run can say how much the cache answered."""
         if self._conn is None:
-            self.misses += 1
+            with self._lock:
+                self.misses += 1
             return None
         with self._lock, self._failures():
             row = self._conn.execute("SELECT value FROM entries WHERE key=?", (key,)).fetchone()
-        if row is None:
-            self.misses += 1
-            return None
-        self.hits += 1
+            if row is None:
+                self.misses += 1
+                return None
+            self.hits += 1
         return str(row[0])
+
+    def counts(self) -> tuple[int, int]:
+        """``(hits, misses)`` so far; a task's share is the difference of two readings."""
+        with self._lock:
+            return self.hits, self.misses
 
     def put_many(self, items: list[tuple[str, str, str]]) -> None:
         """Store ``(key, namespace, value)`` rows in one transaction."""

@@ -25,6 +25,7 @@ from typing import Any
 
 from eval_anything.core.results import (
     MEDIA_DIR,
+    CacheUse,
     Results,
     SampleRecord,
     TaskResult,
@@ -122,6 +123,7 @@ def _write_merged(
         groups=groups,
         timings=_timings(shards),
         usage=_sum_usage(shards),
+        cache=CacheUse.total(s.cache for s in shards),
     )
     write_results(out, merged)
     atomic_write_text(
@@ -285,6 +287,7 @@ def _merge_task(
             "primary_metric": choose_primary_metric(metrics, spec.primary_metric),
             "input_modalities": sorted({m for p in parts for m in p.input_modalities}),
             "details": {**first.details, "merged_shards": shard_ids},
+            "cache": CacheUse.total(p.cache for p in parts),
         }
     )
 

@@ -62,10 +62,12 @@ class RunPlan:
 
     @property
     def model_name(self) -> str:
-        """The name a person knows the model by: its path or hub id, else the adapter's."""
+        """The name a person knows the model by: the ``name`` model arg when given (a label
+        only, never part of the model's identity), else its path or hub id, else the
+        adapter's."""
         args = self.model_args
-        return str(args.get("pretrained") or args.get("model") or args.get("path")
-                   or self.spec.model)
+        return str(args.get("name") or args.get("pretrained") or args.get("model")
+                   or args.get("path") or self.spec.model)
 
 
 def plan_run(

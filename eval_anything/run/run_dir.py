@@ -26,13 +26,21 @@ class RunDirError(UserError):
 
 
 def prepare_run_dir(
-    run_dir: Path, spec: RunSpec, model_identity: str, lineage: Lineage | None
+    run_dir: Path, spec: RunSpec, model_identity: str, lineage: Lineage | None,
+    former_identity: str | None = None,
 ) -> str:
-    """Create or reopen ``run_dir``; returns the run id (kept across resumes)."""
+    """Create or reopen ``run_dir``; returns the run id (kept across resumes).
+    ``former_identity``: the identity the same model was recorded under before model
+    identities left out the adapter and the label (the adapter identity); a folder written
+    then is resumed, and its ``run.json`` takes the current identity."""
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / RUN_FILE
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
+        if former_identity is not None and old.get("model_identity") == former_identity != (
+                model_identity):
+            old["model_identity"] = model_identity
+            atomic_write_text(path, json.dumps(old, indent=2))
         if old.get("model_identity") != model_identity:
             raise RunDirError(
                 f"{run_dir}: holds a run of a different model (identity "

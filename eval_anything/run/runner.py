@@ -23,6 +23,7 @@ from typing import Any
 
 from eval_anything.core.content import modalities_of
 from eval_anything.core.results import (
+    CacheUse,
     JudgeInfo,
     Lineage,
     ModelInfo,
@@ -138,7 +139,7 @@ def execute(
     model_info = ModelInfo(
         adapter=plan.spec.model,
         name=plan.model_name,
-        identity=adapter.identity_hash(),
+        identity=adapter.model_identity_hash(),
         details=adapter.details(),
         input_modalities=list(adapter.input_modalities),
         output_modalities=list(adapter.output_modalities),
@@ -151,7 +152,8 @@ def execute(
         reporter.note(run_header(model_info))
         with FolderLock(plan.run_dir, what="run folder"):
             try:
-                run_id = prepare_run_dir(plan.run_dir, plan.spec, model_info.identity, lineage)
+                run_id = prepare_run_dir(plan.run_dir, plan.spec, model_info.identity, lineage,
+                                         former_identity=adapter.identity_hash())
             except RunDirError as e:
                 raise ConfigError(str(e)) from e
             task_results: dict[str, TaskResult] = {}
@@ -160,10 +162,10 @@ def execute(
             for pt in plan.tasks:
                 bound = {role: judges[b] for role, b in pt.roles.items()}
                 t0 = time.perf_counter()
-                records = _run_task(pt, adapter, bound, cache, plan, reporter, usage)
+                records, cache_use = _run_task(pt, adapter, bound, cache, plan, reporter, usage)
                 task_results[pt.spec.task] = task_result(
                     pt, records, bound, gaps.get(pt.spec.task, [])
-                )
+                ).model_copy(update={"cache": cache_use})
                 timings[pt.spec.task] = round(time.perf_counter() - t0, 3)
             for name in plan.lm_eval_tasks:
                 from eval_anything.integrations.lm_eval_tasks import run_lm_eval_task
@@ -184,6 +186,7 @@ def execute(
                 groups=reduce_groups(plan.groups, plan.catalog, task_results, specs),
                 timings={**timings, "total": round(time.perf_counter() - started, 3)},
                 usage=usage,
+                cache=CacheUse.total(tr.cache for tr in task_results.values()),
             )
             write_results(plan.run_dir, results)
     finally:
@@ -244,9 +247,10 @@ def _run_task(
     plan: RunPlan,
     reporter: ProgressReporter,
     usage: dict[str, int],
-) -> list[SampleRecord]:
+) -> tuple[list[SampleRecord], CacheUse]:
     """Answer, score and log what the task's sample log does not hold yet; returns the task's
-    records (the last one of each sample id, for the planned samples only).
+    records (the last one of each sample id, for the planned samples only) and how much of
+    this run's work on it the response cache answered.
 
     The log ends the task with one line per sample id: an item retried after a failure adds a
     second line while the task runs, and the log is rewritten atomically (a temporary file,
@@ -281,11 +285,22 @@ def _run_task(
                 usage[k] = usage.get(k, 0) + v
         bar.advance(len(records))
 
+    hits_before, misses_before = cache.counts()
     run_task_flow(treq, todo, pt.scorers, ctx, log, spec.batch_size, written)
+    hits, misses = cache.counts()
+    # the judges share the run's cache: what the answers did not look up, they did
+    judged = hits - hits_before + misses - misses_before - treq.answers_asked
+    cache_use = CacheUse(
+        answers=treq.answers_asked, answers_cached=treq.answers_cached,
+        judgments=max(judged, 0),
+        judgments_cached=max(hits - hits_before - treq.answers_cached, 0),
+    )
+    if cache_use.dominated:
+        bar.describe(f"{pt.spec.task} (cache: {cache_use.summary()})")
     if repeated:
         write_sample_records(log, done.values())
     wanted = {s.id for s in pt.samples}
-    return [r for r in done.values() if r.sample_id in wanted]
+    return [r for r in done.values() if r.sample_id in wanted], cache_use
 
 
 def task_result(

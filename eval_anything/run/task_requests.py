@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -48,6 +49,9 @@ class TaskRequests:
         self.cache = cache
         self.run_dir = run_dir
         self.identity = adapter.identity_hash()
+        self.answers_asked = 0  # look-ups made for this task's answers ...
+        self.answers_cached = 0  # ... and those the cache answered (CacheUse)
+        self._count_lock = threading.Lock()  # answer threads plan concurrently
         gen = spec.generation_config(gen_overrides)
         self.gen = gen if gen.greedy else gen.model_copy(update={"seed": seed})
 
@@ -124,6 +128,9 @@ class TaskRequests:
         for k in keys:
             hit = self.cache.get(k)
             outputs.append(None if hit is None else ModelOutput.model_validate_json(hit))
+        with self._count_lock:
+            self.answers_asked += len(keys)
+            self.answers_cached += sum(o is not None for o in outputs)
         return reqs, hashes, keys, outputs
 
     def store(self, keys: list[str], outputs: list[ModelOutput]) -> None:

@@ -23,7 +23,12 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
 from eval_anything.errors import ConfigError, database_failure
-from eval_anything.store.config import normalize_url, redact, sqlite_file
+from eval_anything.store.config import (
+    normalize_url,
+    redact,
+    require_existing_store,
+    sqlite_file,
+)
 from eval_anything.store.errors import StoreError
 
 T = TypeVar("T")
@@ -159,10 +164,14 @@ def _with_busy_retry(op: Callable[[], Any], attempts: int = 50) -> None:
             time.sleep(0.05 * (1 + random.random()))
 
 
-def open_store(url: str | None = None, migrate: bool = True) -> Store:
+def open_store(url: str | None = None, migrate: bool = True, create: bool = True) -> Store:
     """Open (creating and migrating when needed) the store at ``url``: a SQLAlchemy URL, a
     file path (SQLite), or None for the default (``EVAL_ANYTHING_STORE``, else
-    ``~/.cache/eval_anything/leaderboard.sqlite``)."""
+    ``~/.cache/eval_anything/leaderboard.sqlite``). ``create=False`` (readers: the leaderboard,
+    the gate, queries) refuses a SQLite file that does not exist instead of creating an empty
+    store (:func:`~eval_anything.store.config.require_existing_store`, exit 2)."""
+    if not create:
+        require_existing_store(url)
     try:
         return Store(url, migrate=migrate)
     except DBAPIError as e:

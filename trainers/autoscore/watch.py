@@ -158,12 +158,16 @@ class Watcher:
     def pending(self) -> list[Checkpoint]:
         return [c for c in find_checkpoints(self.root, self.pattern) if self._wanted(c)]
 
-    def poll(self) -> list[ScoreOutcome]:
-        """Score what is ready now, in step order; an incomplete checkpoint holds back later
-        ones until it completes or has not changed for ``stale_s`` (then it is skipped)."""
+    def poll(self, hold_back: bool = True) -> list[ScoreOutcome]:
+        """Score what is ready now, in step order. With ``hold_back`` (a watcher that keeps
+        polling) an incomplete checkpoint holds back later ones until it completes or has not
+        changed for ``stale_s`` (then it is skipped); without it (``--once``) an incomplete one
+        is passed over and named by :meth:`unscored`."""
         scored = []
         for c in self.pending():
             if not is_complete(c.path, self.settle_s):
+                if not hold_back:
+                    continue
                 if seconds_since_change(c.path) >= self.stale_s:
                     if c.name not in self._warned:
                         log.warning("%s is incomplete (missing %s) and unchanged for %.0f s; "
@@ -179,6 +183,47 @@ class Watcher:
                 self.on_outcome(outcome)
         return scored
 
+    def wait_to_settle(self) -> None:
+        """Wait, at most ``settle_s`` (plus a moment), until no pending checkpoint changed in
+        the last ``settle_s`` seconds: a one-pass run started right after training must score
+        the last checkpoint instead of finding it too young and exiting with nothing done."""
+        deadline = time.monotonic() + self.settle_s + 0.5
+        while True:
+            young = [
+                self.settle_s - age
+                for age in (seconds_since_change(c.path) for c in self.pending())
+                if age < self.settle_s
+            ]
+            left = deadline - time.monotonic()
+            if not young or left <= 0:
+                return
+            time.sleep(min(max(young) + 0.05, left))
+
+    def unscored(self) -> list[tuple[Checkpoint, str]]:
+        """Each checkpoint still pending, with why it was not scored (said at exit)."""
+        out = []
+        for c in self.pending():
+            missing = missing_parts(c.path)
+            age = seconds_since_change(c.path)
+            if missing:
+                why = f"incomplete, missing {', '.join(missing)}"
+            elif age < self.settle_s:
+                why = (f"still being written (changed {age:.1f} s ago; a checkpoint must be "
+                       f"unchanged for --settle {self.settle_s:g} s)")
+            else:
+                why = "complete but not reached before the watcher stopped"
+            out.append((c, why))
+        return out
+
+    def done_before(self) -> list[Checkpoint]:
+        """Checkpoints in the folder that the ledger settled in an earlier session (scored, or
+        failed and not retried): this session leaves them alone."""
+        session = {o.name for o in self.outcomes}
+        return [
+            c for c in find_checkpoints(self.root, self.pattern)
+            if c.name not in session and not self._wanted(c)
+        ]
+
     def run(
         self,
         poll_s: float = 10.0,
@@ -186,14 +231,17 @@ class Watcher:
         idle_exit_s: float | None = None,
         until: Callable[[], bool] | None = None,
     ) -> list[ScoreOutcome]:
-        """Poll until stopped: ``once`` (one pass), ``idle_exit_s`` without new checkpoints, or
-        ``until()`` true with nothing left pending."""
+        """Poll until stopped: ``once`` (wait for checkpoints still settling, score every
+        complete one, then stop), ``idle_exit_s`` without new checkpoints, or ``until()`` true
+        with nothing left pending."""
+        if once:
+            self.wait_to_settle()
+            self.poll(hold_back=False)
+            return self.outcomes
         last_activity = time.monotonic()
         while True:
             if self.poll():
                 last_activity = time.monotonic()
-            if once:
-                break
             if until is not None and until() and not self._ready_pending():
                 break
             if idle_exit_s is not None and time.monotonic() - last_activity >= idle_exit_s:
