@@ -9,9 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from eval_anything.core.results import Results, SampleRecord
+from eval_anything.core.results import Results, SampleRecord, primary_score_name
 from eval_anything.gate.inputs import RunSource
 from eval_anything.gate.verdict import GateReport, gate
+from eval_anything.leaderboard import paired_ranks
 from eval_anything.spec.task import ScaleSpec
 from eval_anything.store import Store, open_store, queries
 
@@ -101,6 +102,41 @@ def compare_report(url: str, a: str, b: str, margin: float) -> GateReport:
     return gate(run_source(url, a), run_source(url, b), margin=margin, force=True)
 
 
+def run_task(url: str) -> paired_ranks.RunTask:
+    """(run, task) -> (primary per-sample score, records), read through the caches above."""
+
+    def load(run_id: str, task: str) -> tuple[str | None, list[SampleRecord]]:
+        result = results(url, run_id).tasks.get(task)
+        if result is None:
+            return None, []
+        records = sample_records(url, run_id, task)
+        return (primary_score_name(result, records) if records else None), records
+
+    return load
+
+
+def directions() -> dict[str, bool]:
+    """Task -> higher is better, from the declared scales (undeclared: higher is better)."""
+    return {name: scale.higher_is_better for name, scale in scales().items()}
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def paired_ranking(url: str, rows: pd.DataFrame, tasks: tuple[str, ...],
+                   widths: tuple[tuple[str, float], ...] = ()) -> paired_ranks.PairedRanking:
+    """The board's item sets, pair tests and paired ranks (:mod:`leaderboard.paired_ranks`);
+    cached because every pair is a bootstrap or McNemar test on the shared items."""
+    return paired_ranks.paired_ranking(rows, tasks, run_task(url), directions(), dict(widths))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def differences_vs(url: str, baseline: str, rows: pd.DataFrame, tasks: tuple[str, ...],
+                   widths: tuple[tuple[str, float], ...] = ()
+                   ) -> dict[str, paired_ranks.PairDifference | str]:
+    """Every other run of a board against ``baseline`` (the difference column)."""
+    return paired_ranks.differences_vs(baseline, rows, tasks, run_task(url), directions(),
+                                       dict(widths))
+
+
 def run_label(runs_df: pd.DataFrame, run_id: str) -> str:
     """``model @ step N · run id · date`` for pickers."""
     row = runs_df[runs_df["run_id"] == run_id]
@@ -111,7 +147,7 @@ def run_label(runs_df: pd.DataFrame, run_id: str) -> str:
 
     step = f" @ step {int(r['step'])}" if pd.notna(r["step"]) else ""
     name = short_model_name(r["model_name"])
-    return f"{name}{step} · {run_id[:12]} · {str(r['created_at'])[:16]}"
+    return f"{name}{step} · {run_id[:8]} · {str(r['created_at'])[:16]}"
 
 
 def clear() -> None:

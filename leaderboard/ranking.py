@@ -1,11 +1,13 @@
 """The main table's logic, free of Streamlit so it is tested and benchmarked directly.
 
-Ranking follows the arena convention: a row's rank is one plus the number of rows that are
-*significantly* better, i.e. whose CI lower bound lies above this row's CI upper bound. Rows whose
-intervals overlap share a rank (a tie group): the table never claims an order the data cannot
-support. The score a row is ranked on is one task's primary metric or the unweighted mean of the
-selected tasks' primary metrics (``stats.mean_of_means``), each with its 95% CI. The mean follows
-the scale rule of :mod:`eval_anything.scoring.scales`: one declared scale -> the plain mean;
+:func:`board_table` ranks by the arena convention: a row's rank is one plus the number of rows
+that are *significantly* better, i.e. whose CI lower bound lies above this row's CI upper bound.
+Rows whose intervals overlap share a rank (a tie group): the table never claims an order the
+data cannot support. The page re-ranks runs that share items by paired tests
+(:mod:`leaderboard.paired_ranks`); this rule stays for runs that cannot be paired. The score a
+row is ranked on is one task's primary metric or the unweighted mean of the selected tasks'
+primary metrics (``stats.mean_of_means``), each with its 95% CI. The mean follows the scale rule
+of :mod:`eval_anything.scoring.scales`: one declared scale -> the plain mean;
 declared scales that differ -> the mean of values normalized to 0-1 by their declared ranges;
 a task without a declared scale -> no mean (every row unranked, and the page says why). A task
 whose lower values are better ranks with its order reversed.
@@ -30,19 +32,17 @@ INFO_COLUMNS = ["model_name", "model_identity", "training_run_id", "step", "crea
 
 
 def latest_per_checkpoint(rows: pd.DataFrame) -> pd.DataFrame:
-    """Keep only the newest run of each model checkpoint (same model identity, training run
-    and step): a rerun replaces the row instead of crowding the table."""
+    """Keep the newest run of each model checkpoint (same model identity, training run and step)
+    *per task and item set*: a rerun replaces the older run's row of a task it covered again, on
+    the same items (task fingerprint), and nothing else -- a task only the older run covered
+    stays, and runs on different items (``--limit 30`` and ``--limit 10``) both stay."""
     if rows.empty:
         return rows
-    runs = rows[["run_id", "model_identity", "training_run_id", "step", "created_at"]]
-    runs = runs.drop_duplicates("run_id").sort_values(["created_at", "run_id"])
-    keys = pd.Series(
-        [f"{m}|{t}|{s}" for m, t, s in zip(
-            runs["model_identity"], runs["training_run_id"], runs["step"], strict=True)],
-        index=runs.index,
-    )
-    keep = set(runs.loc[~keys.duplicated(keep="last"), "run_id"])
-    return rows[rows["run_id"].isin(keep)]
+    keys = ["model_identity", "training_run_id", "step"]
+    keys += [c for c in ("task", "task_fingerprint") if c in rows.columns]
+    order = rows.sort_values(["created_at", "run_id"], kind="stable")
+    newest = ~order[keys].astype(str).duplicated(keep="last")
+    return rows.loc[rows.index.isin(order.index[newest.to_numpy()])]
 
 
 def _split(cell: object) -> set[str]:

@@ -88,6 +88,12 @@ def test_demo_loop_on_a_tiny_model(tmp_path: Path, tiny_llama: Path, algorithm: 
     assert report.gain is not None and report.gain.n == 3
     text = "\n".join(report_lines(report, settings))
     assert "last checkpoint - base, paired over 3 items" in text
+    from eval_anything.gate.verdict import gate  # the summary's numbers are the gate's
+
+    ends = [Path(report.outcomes[i].run_dir) for i in (0, -1)]
+    gated = next(c for c in gate(*ends).tasks if c.task == settings.task)
+    g = report.gain
+    assert (g.mean, g.ci_low, g.ci_high) == (gated.diff, gated.ci_low, gated.ci_high)
     assert "verdict:" in text and f"eval-anything leaderboard --store {report.store}" in text
     saved = json.loads((tmp_path / "demo" / "demo_report.json").read_text())
     assert [o["step"] for o in saved["outcomes"]] == [0, 1, 2]

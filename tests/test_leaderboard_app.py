@@ -75,6 +75,13 @@ def test_main_table_ranks_with_cis(app: AppTest) -> None:
     assert not app.warning
     table = _frame_with(app, "rank")
     assert len(table) == 5
+    # primary columns first; the score's CI, ties and the curve behind the toggle (1280 px)
+    assert list(table.columns[:5]) == ["rank", "model", "score", "Δ", "Δ 95% CI"]
+    assert not {"ci_low", "ci_high", "tied", "trend"} & set(table.columns)
+    assert set(table["run_id"]) == {r[:8] for r in ("base-run", "cand-run", "dpo-step100",
+                                                     "dpo-step200", "dpo-step300")}
+    app.toggle(key="show_secondary").set_value(True).run()
+    table = _frame_with(app, "rank")
     assert {"n", "score", "ci_low", "ci_high", "tied", "trend"} <= set(table.columns)
     assert table["rank"].min() == 1 and table["rank"].is_monotonic_increasing
     policy = table[table["model"].str.startswith("policy")]

@@ -135,3 +135,21 @@ def test_lower_is_better_is_flipped() -> None:
     both = _by_model(ranking.board_table(rows, scales={"loss": loss, "qa": UNIT}))
     assert both.loc["a", "score"] == pytest.approx((0.8 + 0.5) / 2)  # 1 - 0.2 on the flip
     assert both.loc["a", "rank"] == 1 and both.loc["b", "rank"] == 2
+
+
+def test_latest_run_per_checkpoint_keeps_tasks_only_an_older_run_covered() -> None:
+    # "old" covered qa and img; the newer rerun of the same checkpoint only qa
+    rows = _rows([("old", "a", "qa", 0.5, 0.01), ("old", "a", "img", 0.4, 0.01),
+                  ("new", "a", "qa", 0.7, 0.01)])
+    kept = ranking.latest_per_checkpoint(rows)
+    assert sorted(zip(kept["run_id"], kept["task"], strict=True)) == [("new", "qa"),
+                                                                      ("old", "img")]
+
+
+def test_latest_run_per_checkpoint_keeps_both_item_sets() -> None:
+    # the same model on the same task at --limit 30 and --limit 10: different fingerprints
+    rows = _rows([("n30", "a", "qa", 0.5, 0.01), ("n10", "a", "qa", 0.7, 0.01)])
+    rows["task_fingerprint"] = ["fp30", "fp10"]
+    assert sorted(ranking.latest_per_checkpoint(rows)["run_id"]) == ["n10", "n30"]
+    rows["task_fingerprint"] = ["fp30", "fp30"]
+    assert list(ranking.latest_per_checkpoint(rows)["run_id"]) == ["n10"]

@@ -38,16 +38,8 @@ from pydantic import BaseModel, Field
 from eval_anything.core.results import SampleRecord, primary_score_name
 from eval_anything.gate.inputs import GateInputError, RunSource, load_run
 from eval_anything.gate.overlap_notes import train_overlap_notes
-from eval_anything.stats.paired import (
-    holm,
-    is_binary,
-    mcnemar,
-    normal_ci,
-    normal_p_below,
-    oriented,
-    paired_bootstrap,
-    paired_difference,
-)
+from eval_anything.stats.paired import holm
+from eval_anything.stats.run_pair import compare_records
 
 Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 
@@ -243,58 +235,13 @@ def compare_task(
     higher_is_better: bool = True,
 ) -> TaskComparison:
     """Pair two runs' records of one task by sample id and test the difference (before Holm);
-    ``higher_is_better=False`` turns the scores first, so a rise counts as the regression."""
-    b_by = {r.sample_id: r for r in base_records}
-    c_by = {r.sample_id: r for r in cand_records}
-    common = sorted(b_by.keys() & c_by.keys())
-    base_vals: list[float] = []
-    cand_vals: list[float] = []
-    clusters: list[str | None] = []
-    for sid in common:
-        bv, cv = b_by[sid].score_value(score), c_by[sid].score_value(score)
-        if bv is None or cv is None:
-            continue
-        base_vals.append(bv)
-        cand_vals.append(cv)
-        clusters.append(b_by[sid].cluster)
-    comp = TaskComparison(
-        task=task,
-        score=score,
-        n_pairs=len(base_vals),
-        n_only_baseline=len(b_by.keys() - c_by.keys()),
-        n_only_candidate=len(c_by.keys() - b_by.keys()),
-        n_unscored=len(common) - len(base_vals),
-        higher_is_better=higher_is_better,
-    )
-    if not base_vals:
-        comp.notes.append("no item is scored in both runs")
-        return comp
-    comp.baseline_mean = sum(base_vals) / len(base_vals)
-    comp.candidate_mean = sum(cand_vals) / len(cand_vals)
-    if not higher_is_better:
-        comp.notes.append("lower is better (declared scale): diff = baseline - candidate")
-    base_vals, cand_vals = oriented(base_vals, cand_vals, higher_is_better)
-    diff = paired_difference(base_vals, cand_vals, clusters)
-    comp.diff, comp.stderr, comp.clustered = diff.mean, diff.stderr, diff.clustered
-    comp.n_clusters = diff.n_clusters
-    if is_binary(base_vals, cand_vals):
-        comp.ci_low, comp.ci_high = normal_ci(diff.mean, diff.stderr, alpha)
-        p_margin = normal_p_below(diff.mean, diff.stderr, -margin)
-        mc = mcnemar(base_vals, cand_vals)
-        comp.regressions, comp.improvements = mc.regressions, mc.improvements
-        if diff.clustered:
-            comp.method = "clustered paired z"
-            comp.p_value = p_margin
-        else:
-            comp.method = "McNemar exact + paired z"
-            comp.p_value = max(mc.p_regression_exact, p_margin)
-    else:
-        boot = paired_bootstrap(base_vals, cand_vals, clusters, n_boot, alpha, seed)
-        comp.method = "cluster bootstrap" if diff.clustered else "paired bootstrap"
-        comp.ci_low, comp.ci_high = boot.ci_low, boot.ci_high
-        comp.p_value = boot.p_below(-margin)
-    return comp
-
+    ``higher_is_better=False`` turns the scores first, so a rise counts as the regression. The
+    numbers are :func:`eval_anything.stats.run_pair.compare_records`'s, the one computation of
+    a paired comparison that the leaderboard and the demo show too."""
+    pair = compare_records(base_records, cand_records, score, higher_is_better, margin, alpha,
+                           seed, n_boot)
+    fields = pair.model_dump(exclude={"p_regression", "p_two_sided"})
+    return TaskComparison(task=task, p_value=pair.p_regression, **fields)
 
 
 def _tasks_to_compare(

@@ -11,7 +11,7 @@ One-sided p-values here test "the candidate is worse" (small p = evidence of a r
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,15 +157,23 @@ def paired_bootstrap(
         codes = np.fromiter((index[k] for k in keys), dtype=np.int64, count=len(keys))
         sums = np.bincount(codes, weights=d)
         counts = np.bincount(codes).astype(float)
-    k = sums.size
     reps = np.empty(n_boot, dtype=float)
-    chunk = max(1, 4_000_000 // max(k, 1))  # bound memory: at most ~32 MB of indices at once
-    for start in range(0, n_boot, chunk):
-        stop = min(n_boot, start + chunk)
-        idx = rng.integers(0, k, size=(stop - start, k))
-        reps[start:stop] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+    for start, idx in bootstrap_index_chunks(rng, sums.size, n_boot):
+        reps[start:start + idx.shape[0]] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
     low, high = np.quantile(reps, [alpha / 2, 1 - alpha / 2])
     return BootstrapResult(float(d.mean()), float(low), float(high), reps)
+
+
+def bootstrap_index_chunks(
+    rng: np.random.Generator, k: int, n_boot: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """The resampled index rows of a bootstrap over ``k`` units, in chunks (first replicate,
+    indices) that bound memory to ~32 MB at once. One generator for every bootstrap of paired
+    runs, so one seed gives the same resamples to a single pair and to a whole board's pairs."""
+    chunk = max(1, 4_000_000 // max(k, 1))
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        yield start, rng.integers(0, k, size=(stop - start, k))
 
 
 def normal_p_below(mean: float, stderr: float | None, threshold: float) -> float:

@@ -53,7 +53,7 @@ def leaderboard_rows(store: Store) -> pd.DataFrame:
         t.c.run_id, r.c.model_name, r.c.model_identity, r.c.model_adapter,
         r.c.training_run_id, r.c.step, r.c.created_at, t.c.task, t.c.kind, t.c.primary_metric,
         t.c.value, t.c.stderr, t.c.ci_low, t.c.ci_high, t.c.n,
-        t.c.input_modalities, t.c.output_modalities,
+        t.c.input_modalities, t.c.output_modalities, t.c.task_fingerprint,
     ).join(r, r.c.run_id == t.c.run_id)
     return _frame(store, stmt)
 

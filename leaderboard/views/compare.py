@@ -1,5 +1,7 @@
-"""Two runs side by side: per-task paired difference with CI (the gate's statistics), and the
-items where they disagree, each with its input and target beside both outputs."""
+"""Two runs side by side: per-task paired difference with CI (the gate's statistics, computed by
+:func:`eval_anything.stats.run_pair.compare_records` like the board's difference column), and
+the items where they disagree, each with its input and target beside both outputs. Long ids
+are shortened so both outputs stay in view at 1280 px (the full id is in each item's header)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,12 @@ from eval_anything.leaderboard import data
 from eval_anything.leaderboard.render import md_escape, show_parts, show_text
 
 MAX_SHOWN = 20
+SHORT_ID = 12
+
+
+def short_id(sample_id: str) -> str:
+    """A sample id as the table shows it: whole when short, else its first characters + '…'."""
+    return sample_id if len(sample_id) <= SHORT_ID else sample_id[:SHORT_ID - 2] + "…"
 
 
 def _diff_table(report: object) -> pd.DataFrame:
@@ -78,7 +86,13 @@ def render(url: str) -> None:
         return
     diff = disagreements(a, b, task)
     st.text(f"{len(diff)} items scored differently")
-    st.dataframe(diff, hide_index=True, width="stretch", key="cmp_diff")
+    shown = diff.assign(sample_id=diff["sample_id"].map(short_id))
+    st.dataframe(shown, hide_index=True, width="stretch", key="cmp_diff", column_config={
+        "sample_id": st.column_config.TextColumn("sample", width="small"),
+        "A": st.column_config.NumberColumn("A", width="small"),
+        "B": st.column_config.NumberColumn("B", width="small"),
+        "output A": st.column_config.TextColumn("output A", width="medium"),
+        "output B": st.column_config.TextColumn("output B", width="medium")})
     score_name = primary_score_name(a.results.tasks[task], a.records(task))
     a_by = {r.sample_id: r for r in a.records(task)}
     b_by = {r.sample_id: r for r in b.records(task)}

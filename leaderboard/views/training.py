@@ -1,11 +1,32 @@
-"""Score versus training step, per training run and task, with 95% CI bands."""
+"""Score versus training step, per training run and task, with 95% CI bands, and each
+checkpoint's paired difference to the run's first checkpoint (the board's difference column)."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from eval_anything.leaderboard import charts, data, ranking
+from eval_anything.leaderboard import charts, data, paired_ranks, ranking
 from eval_anything.leaderboard.render import md_escape
+
+
+def with_differences(url: str, rows: pd.DataFrame, curve: pd.DataFrame) -> pd.DataFrame:
+    """``Δ vs first step`` and its 95% CI per checkpoint and task: the paired difference to the
+    lowest step's run on the same items (blank, with the reason, where there is none)."""
+    parts = []
+    for task, part in curve.groupby("task", sort=False):
+        first = str(part.sort_values("step").iloc[0]["run_id"])
+        mine = rows[(rows["task"] == task) & rows["run_id"].isin(part["run_id"])]
+        cols = [c for c in ("run_id", "task", "task_fingerprint") if c in mine.columns]
+        diffs = data.differences_vs(url, first, mine[cols], (str(task),))
+        with_d = paired_ranks.difference_columns(part, diffs, first)
+        parts.append(with_d.assign(**{"Δ 95% CI": [
+            note if pd.isna(low) else f"[{low:+.3f}, {high:+.3f}]"
+            for low, high, note in zip(with_d["Δ low"], with_d["Δ high"], with_d["Δ note"],
+                                       strict=True)]}))
+    out = pd.concat(parts) if parts else curve
+    out = out.rename(columns={"Δ vs baseline": "Δ vs first step"})
+    return out.drop(columns=[c for c in ("Δ low", "Δ high", "Δ note") if c in out.columns])
 
 
 def render(url: str) -> None:
@@ -27,4 +48,8 @@ def render(url: str) -> None:
             st.text("no checkpoints with these tasks")
             continue
         st.altair_chart(charts.score_vs_step(curve), width="stretch")
-        st.dataframe(curve, hide_index=True, width="stretch")
+        table = with_differences(url, rows, curve)
+        table = table.assign(run_id=table["run_id"].astype(str).str[:8])
+        st.dataframe(table, hide_index=True, width="stretch", column_config={
+            "Δ vs first step": st.column_config.NumberColumn(format="%+.3f"),
+            "run_id": st.column_config.TextColumn("run id")})

@@ -11,7 +11,8 @@
    after SFT it broke the agreement between text and sections (docs/training.md has figures);
 4. auto-score every checkpoint (child processes) and push each run to the local leaderboard store;
 5. print score versus step, the paired difference last-checkpoint minus base with its 95% CI
-   (same items, :mod:`eval_anything.stats.paired`), and the command that opens the leaderboard.
+   (same items; :mod:`eval_anything.stats.run_pair`, as ``gate`` and the leaderboard compute
+   it), and the command that opens the leaderboard.
 
 The numbers are whatever the run produces; the verdict line says whether the CI excludes zero.
 """
@@ -78,6 +79,7 @@ class PairedGain:
     ci_low: float | None
     ci_high: float | None
     n: int
+    method: str = ""
 
 
 @dataclass
@@ -131,28 +133,23 @@ def preferred_answers(pairs: list[Any]) -> list[Any]:
 
 
 def paired_gain(base_run: Path, last_run: Path, task: str, score: str) -> PairedGain | None:
-    """Mean of (last - base) per item over the items both runs scored, with its 95% CI."""
+    """Last checkpoint minus base over the items both runs scored, with its 95% CI: the numbers
+    of :func:`eval_anything.stats.run_pair.compare_records`, so ``gate`` and the leaderboard
+    show the same difference and interval for this pair. The task's declared scale says which
+    direction is better (positive = the last checkpoint is better)."""
     from eval_anything.core.results_files import read_sample_records
-    from eval_anything.stats.intervals import Z95
-    from eval_anything.stats.paired import paired_difference
+    from eval_anything.gate.verdict import declared_directions
+    from eval_anything.stats.run_pair import compare_records
 
-    def values(run: Path) -> dict[str, tuple[float, str | None]]:
-        out = {}
-        for r in read_sample_records(run, task):
-            value = r.score_value(score)
-            if value is not None:
-                out[r.sample_id] = (value, r.cluster)
-        return out
-
-    base, last = values(base_run), values(last_run)
-    ids = sorted(set(base) & set(last))
-    if not ids:
+    higher = declared_directions().get(task, True)
+    pair = compare_records(read_sample_records(base_run, task),
+                           read_sample_records(last_run, task), score, higher)
+    if pair.n_pairs == 0:
         return None
-    d = paired_difference([base[i][0] for i in ids], [last[i][0] for i in ids],
-                          [base[i][1] for i in ids])
-    if d.stderr is None:
-        return PairedGain(d.mean, None, None, None, d.n)
-    return PairedGain(d.mean, d.stderr, d.mean - Z95 * d.stderr, d.mean + Z95 * d.stderr, d.n)
+    if pair.stderr is None:
+        return PairedGain(pair.diff, None, None, None, pair.n_pairs, pair.method)
+    return PairedGain(pair.diff, pair.stderr, pair.ci_low, pair.ci_high, pair.n_pairs,
+                      pair.method)
 
 
 def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> DemoReport:
@@ -325,8 +322,9 @@ def report_lines(report: DemoReport, settings: DemoSettings) -> list[str]:
     else:
         ci = "no CI (fewer than 2 items)" if g.ci_low is None else (
             f"95% CI [{g.ci_low:+.3f}, {g.ci_high:+.3f}]")
+        how = f"; {g.method}" if g.method else ""
         lines.append(f"last checkpoint - base, paired over {g.n} items: {g.mean:+.3f} "
-                     f"(SE {g.stderr if g.stderr is None else round(g.stderr, 3)}), {ci}")
+                     f"(SE {g.stderr if g.stderr is None else round(g.stderr, 3)}), {ci}{how}")
         if g.ci_low is not None and g.ci_low > 0:
             lines.append("verdict: the last checkpoint scores measurably above the base model")
         elif g.ci_high is not None and g.ci_high < 0:
