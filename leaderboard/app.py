@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from eval_anything.errors import UserError
 from eval_anything.leaderboard import data
 from eval_anything.leaderboard.settings import store_url
 from eval_anything.leaderboard.views import (
@@ -46,7 +47,11 @@ def main() -> None:
     st.sidebar.text(f"store: {redact(url)}")
     if st.sidebar.button("Refresh data", key="refresh"):
         data.clear()
-    rows = data.leaderboard_rows(url)
+    try:
+        rows = data.leaderboard_rows(url)
+    except UserError as e:  # e.g. a store file that does not exist: say so, create nothing
+        st.error(str(e))
+        return
     if rows.empty:
         st.info("The store holds no runs yet. Push one: eval-anything push RUN_DIR")
         return

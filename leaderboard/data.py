@@ -21,7 +21,7 @@ TTL_S = 60
 
 @st.cache_resource(show_spinner=False)
 def store(url: str) -> Store:
-    return open_store(url)
+    return open_store(url, create=False)  # a mistyped path is an error, not a new empty store
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -88,6 +88,19 @@ def group_members() -> dict[str, set[str]]:
         tasks, groups = catalog.expand([group])
         out[group] = (set(tasks) | set(groups)) - {group}
     return out
+
+
+@st.cache_resource(show_spinner=False)
+def group_tasks(group: str) -> frozenset[str]:
+    """The tasks inside any catalog group (nested groups expanded); empty for a task or a
+    group this machine's catalog does not know."""
+    from eval_anything.spec.catalog import load_catalog
+
+    catalog = load_catalog()
+    if not catalog.is_group(group):
+        return frozenset()
+    tasks, _ = catalog.expand([group])
+    return frozenset(tasks)
 
 
 def run_source(url: str, run_id: str) -> RunSource:

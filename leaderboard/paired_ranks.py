@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +56,7 @@ class ItemSet:
     n_items: int
     fingerprint: str
     runs: tuple[str, ...]
+    paired: bool = True  # False: a group's set, ranked by CI overlap within it
 
     @property
     def caption(self) -> str:
@@ -93,6 +94,9 @@ class PairedRanking:
         """Which rule ranked the runs of ``item_set``, as the page says it."""
         if item_set.key == NO_RECORDS:
             return "CI overlap: these runs have no per-sample records to pair"
+        if not item_set.paired:
+            return ("CI overlap within these runs' items: a group's score aggregates its "
+                    "tasks, not paired items (no difference column)")
         if len(item_set.runs) == 1:
             return "the only run on these items: nothing to pair"
         return (f"paired test on {item_set.n_items} shared items, Holm across "
@@ -268,6 +272,31 @@ def differences_vs(
     return out
 
 
+def group_item_sets(rows: pd.DataFrame, runs: Sequence[str], members: Collection[str]
+                    ) -> PairedRanking:
+    """A group board's runs split by the items behind their scores: the task fingerprints of
+    the group's member tasks in each run (``rows``: every row of those runs). The store keeps
+    no per-item scores of a group, so each set is ranked by CI overlap, but only within itself:
+    a suite scored on 10 items per task never shares a rank with one scored on 30."""
+    mine = rows[rows["run_id"].isin(list(runs)) & rows["task"].isin(list(members))
+                & (rows["kind"] == "task")]
+    fps = mine.get("task_fingerprint", pd.Series([""] * len(mine), index=mine.index))
+    signature: dict[str, list[str]] = {}
+    items: dict[str, int] = {}
+    for run, task, fp, n in zip(mine["run_id"], mine["task"], fps.fillna(""), mine["n"],
+                                strict=True):
+        signature.setdefault(str(run), []).append(f"{task}|{fp}")
+        items[str(run)] = items.get(str(run), 0) + (0 if pd.isna(n) else int(n))
+    keyed: dict[str, list[str]] = {}
+    for run in dict.fromkeys(str(r) for r in runs):
+        joined = "\n".join(sorted(signature.get(run, [])))
+        keyed.setdefault("g" + hashlib.sha256(joined.encode()).hexdigest()[:11], []).append(run)
+    sets = [ItemSet(k, items.get(v[0], 0), k[1:7], tuple(v), paired=False)
+            for k, v in keyed.items()]
+    sets.sort(key=lambda s: (-len(s.runs), -s.n_items))
+    return PairedRanking(sets, {r: s.key for s in sets for r in s.runs}, {})
+
+
 def default_baseline(table: pd.DataFrame) -> str | None:
     """The baseline a board starts with: a training run's earliest checkpoint (lowest step)
     when the board has one, else its best row (the first one, as the table is sorted)."""
@@ -305,8 +334,11 @@ def ranked_table(table: pd.DataFrame, ranking: PairedRanking, lower_better: bool
     out = table.copy()
     out["item set"] = [ranking.set_of.get(str(r), NO_RECORDS) for r in out["run_id"]]
     ranks = pd.array([ranking.ranks.get(str(r)) for r in out["run_id"]], dtype="Int64")
-    loose = (out["item set"] == NO_RECORDS).to_numpy()
-    if loose.any():
+    unpaired = {s.key for s in ranking.sets if not s.paired} | {NO_RECORDS}
+    for key in unpaired:  # CI overlap, within each set only
+        loose = (out["item set"] == key).to_numpy()
+        if not loose.any():
+            continue
         lows = out.loc[loose, "ci_low"].to_numpy(dtype=float)
         highs = out.loc[loose, "ci_high"].to_numpy(dtype=float)
         fallback = (ranks_by_upper_bound(-highs, -lows) if lower_better

@@ -149,10 +149,23 @@ def test_drilldown_opens_the_sample_browser(app: AppTest) -> None:
 
 
 def test_empty_store_says_how_to_fill_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eval_anything.store import open_store
+
+    open_store(str(tmp_path / "empty.sqlite")).close()  # an existing store with no runs
     monkeypatch.setenv(STORE_ENV, str(tmp_path / "empty.sqlite"))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert "eval-anything push" in at.info[0].value
+
+
+def test_missing_store_file_is_refused_not_created(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    typo = tmp_path / "typo.sqlite"
+    monkeypatch.setenv(STORE_ENV, str(typo))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any(str(typo) in e.value for e in at.error), [e.value for e in at.error]
+    assert not typo.exists()
 
 
 def test_cli_builds_the_streamlit_command() -> None:

@@ -204,5 +204,35 @@ def test_training_page_shows_each_checkpoints_difference_to_step_0(
     assert sel.loc[0, "Δ 95% CI"] == "baseline"
     one = compare_records(read_sample_records(root / BASE, TASK),
                           read_sample_records(root / LAST, TASK), "acc")
-    assert sel.loc[STEPS[-1], "Δ vs first step"] == one.diff
+    assert sel.loc[STEPS[-1], "Δ vs first step"] == f"{one.diff:+.3f}"
+    assert sel.loc[0, "Δ vs first step"] == "-"
     assert sel.loc[STEPS[-1], "Δ 95% CI"] == f"[{one.ci_low:+.3f}, {one.ci_high:+.3f}]"
+
+
+def test_group_board_ranks_runs_on_different_items_apart() -> None:
+    """A group keeps no per-item scores, so its board ranks by CI overlap, but never across
+    runs whose member tasks were scored on different items (``--limit 10`` vs ``--limit 30``)."""
+    def row(run: str, task: str, kind: str, fp: str, n: int, value: float) -> dict[str, object]:
+        return {"run_id": run, "task": task, "kind": kind, "task_fingerprint": fp, "n": n,
+                "value": value}
+
+    rows = pd.DataFrame([
+        row("r10", "t1", "task", "fp-t1-10", 10, 0.5), row("r10", "t2", "task", "fp-t2", 5, 0.4),
+        row("r10", "suite", "group", "", 15, 0.45),
+        row("r30", "t1", "task", "fp-t1-30", 30, 0.9), row("r30", "t2", "task", "fp-t2", 5, 0.4),
+        row("r30", "suite", "group", "", 35, 0.9),
+        row("s30", "t1", "task", "fp-t1-30", 30, 0.2), row("s30", "t2", "task", "fp-t2", 5, 0.3),
+        row("s30", "suite", "group", "", 35, 0.2),
+    ])
+    sets = paired_ranks.group_item_sets(rows, ["r10", "r30", "s30"], {"t1", "t2"})
+    assert sets.set_of["r30"] == sets.set_of["s30"] != sets.set_of["r10"]
+    assert {s.n_items for s in sets.sets} == {15, 35}
+    assert all("CI overlap within" in sets.rule(s) for s in sets.sets)
+    table = pd.DataFrame({"run_id": ["r30", "r10", "s30"], "score": [0.9, 0.45, 0.2],
+                          "ci_low": [0.85, 0.0, 0.1], "ci_high": [0.95, 1.0, 0.3]})
+    ranked = paired_ranks.ranked_table(table, sets).set_index("run_id")
+    # r10's wide CI overlaps both others, but it is alone on its items: rank 1 of its own set
+    assert ranked.loc["r10", "rank"] == 1 and ranked.loc["r10", "tied"] == 0
+    # r30 and s30 share items: r30's CI lies above s30's
+    assert ranked.loc["r30", "rank"] == 1 and ranked.loc["s30", "rank"] == 2
+    assert ranked.loc["r30", "item set"] != ranked.loc["r10", "item set"]

@@ -117,6 +117,13 @@ def _paired(url: str, rows: pd.DataFrame, table: pd.DataFrame, tasks: list[str],
     if fallback is not None or table["score"].isna().all():
         why = fallback or "no score to rank"
         return table.assign(**{"item set": "-"}), [("-", f"CI overlap: {why}")]
+    if len(tasks) == 1 and data.group_tasks(tasks[0]):  # a group: split by its tasks' items
+        runs = [str(r) for r in table["run_id"]]
+        everything = data.leaderboard_rows(url)
+        sets = paired_ranks.group_item_sets(everything, runs, data.group_tasks(tasks[0]))
+        ranked = paired_ranks.ranked_table(table, sets, lower_better)
+        return ranked, [(s.key, f"items: {s.n_items} over the suite's tasks, fingerprint "
+                         f"{s.fingerprint} · {sets.rule(s)}") for s in sets.sets]
     cols = [c for c in ("run_id", "task", "task_fingerprint") if c in rows.columns]
     ranking = data.paired_ranking(url, rows[cols], tuple(tasks), tuple(sorted(widths.items())))
     ranked = paired_ranks.ranked_table(table, ranking, lower_better)
@@ -203,10 +210,11 @@ def _board(url: str, filtered: pd.DataFrame, board: str, key: str,
     st.caption(about)
     table = ranking.board_table(rows, board, scales).drop(columns=[board, f"{board} ±"])
     lower_better = scale is not None and not scale.higher_is_better
-    fallback = ("a group's score aggregates its tasks, not paired items (no difference "
-                "column)" if kind != "task" else None)
+    fallback = None
+    if kind != "task" and not data.group_tasks(board):
+        fallback = "a group's score aggregates its tasks, not paired items (no difference column)"
     table, captions = _paired(url, rows, table, [board], {}, lower_better, fallback)
-    if fallback is None:  # a group pairs no items: no difference column either
+    if kind == "task":  # a group pairs no items: no difference column
         table = _with_differences(url, rows, table, [board], {}, key)
 
     def decorate(shown: pd.DataFrame) -> pd.DataFrame:

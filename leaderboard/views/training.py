@@ -49,7 +49,9 @@ def render(url: str) -> None:
             continue
         st.altair_chart(charts.score_vs_step(curve), width="stretch")
         table = with_differences(url, rows, curve)
+        delta = table["Δ vs first step"] if "Δ vs first step" in table.columns else None
         table = table.assign(run_id=table["run_id"].astype(str).str[:8])
+        if delta is not None:  # text, so the baseline row reads "-" rather than "None"
+            table["Δ vs first step"] = ["-" if pd.isna(d) else f"{d:+.3f}" for d in delta]
         st.dataframe(table, hide_index=True, width="stretch", column_config={
-            "Δ vs first step": st.column_config.NumberColumn(format="%+.3f"),
             "run_id": st.column_config.TextColumn("run id")})
