@@ -29,7 +29,6 @@ No multiplicity correction is needed for PASS: the run passes only when *every* 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Literal
 
@@ -39,43 +38,23 @@ from eval_anything.core.results import SampleRecord, primary_score_name
 from eval_anything.gate.inputs import GateInputError, RunSource, load_run
 from eval_anything.gate.overlap_notes import train_overlap_notes
 from eval_anything.stats.paired import holm
-from eval_anything.stats.run_pair import compare_records
+from eval_anything.stats.run_pair import RunPairComparison, compare_records
 
 Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 
 
-class TaskComparison(BaseModel):
-    """The paired comparison of one task."""
+class TaskComparison(RunPairComparison):
+    """The paired comparison of one task (the numbers are
+    :class:`~eval_anything.stats.run_pair.RunPairComparison`'s) with the gate's decision."""
 
     task: str
-    score: str = Field(description="Per-sample score compared (the task's primary score).")
-    n_pairs: int = Field(description="Items scored in both runs.")
-    n_only_baseline: int = 0
-    n_only_candidate: int = 0
-    n_unscored: int = Field(default=0, description="Matched items unscored in either run.")
-    baseline_mean: float = math.nan
-    candidate_mean: float = math.nan
-    diff: float = Field(
-        default=math.nan, description="Mean of candidate - baseline, turned so that positive is "
-        "better (baseline - candidate for a lower-is-better task).",
-    )
-    higher_is_better: bool = Field(default=True, description="The task's declared direction.")
-    stderr: float | None = None
-    ci_low: float = -math.inf
-    ci_high: float = math.inf
-    clustered: bool = False
-    n_clusters: int = 0
-    method: str = ""
-    regressions: int | None = Field(default=None, description="Binary: 1 -> 0 items.")
-    improvements: int | None = Field(default=None, description="Binary: 0 -> 1 items.")
-    p_value: float = 1.0
+    p_value: float = Field(default=1.0, description="The gate's p: ``p_regression``.")
     p_holm: float = 1.0
     verdict: Verdict = "INCONCLUSIVE"
     judge_agreement: float | None = Field(
         default=None, description="Lowest measured agreement of the task's judge in either "
         "run (None: not judged, or not measured).",
     )
-    notes: list[str] = Field(default_factory=list)
 
 
 class GateReport(BaseModel):
@@ -240,8 +219,7 @@ def compare_task(
     a paired comparison that the leaderboard and the demo show too."""
     pair = compare_records(base_records, cand_records, score, higher_is_better, margin, alpha,
                            seed, n_boot)
-    fields = pair.model_dump(exclude={"p_regression", "p_two_sided"})
-    return TaskComparison(task=task, p_value=pair.p_regression, **fields)
+    return TaskComparison(task=task, p_value=pair.p_regression, **pair.model_dump())
 
 
 def _tasks_to_compare(
