@@ -121,6 +121,11 @@ def test_score_command(finished_run: tuple[Path, AgentModel], no_generation: lis
     assert read_results(out).tasks["mini_amu"].judges[0].identity == "keyword:v1"
     bad = CliRunner().invoke(app, ["score", str(run), "--judge", "judge"])
     assert bad.exit_code == 2 and "ROLE=BINDING" in bad.output
+    typo = tmp_path / "typo-out"
+    unused = CliRunner().invoke(app, ["score", str(run), "--judge", "jugde=keyword",
+                                      "--tasks", "mini_amu", "-o", str(typo), "--no-cache"])
+    assert unused.exit_code == 2, unused.output
+    assert "'jugde'" in unused.output and "judge" in unused.output and not typo.exists()
 
 
 def test_rescore_shows_progress_per_task(finished_run: tuple[Path, AgentModel],

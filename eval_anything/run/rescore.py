@@ -87,11 +87,39 @@ def rescore(
     )
     with FolderLock(src, what="run folder"):
         if out.resolve() != src.resolve():
-            with FolderLock(out, what="output folder"):
-                return _rescore(src, judges, out, include_paths, cache_path, batch_size, tasks,
-                                started, progress, judge_repeats)
+            created = not out.exists()
+            try:
+                with FolderLock(out, what="output folder"):
+                    return _rescore(src, judges, out, include_paths, cache_path, batch_size,
+                                    tasks, started, progress, judge_repeats)
+            except UserError:  # refused before writing: no empty folder left behind
+                if created and out.is_dir() and not any(out.iterdir()):
+                    out.rmdir()
+                raise
         return _rescore(src, judges, out, include_paths, cache_path, batch_size, tasks, started,
                         progress, judge_repeats)
+
+
+def _check_roles_used(catalog: Catalog, old: Results, judges: dict[str, str],
+                      bindings: dict[str, str], tasks: Sequence[str] | None) -> None:
+    """A ``--judge ROLE=...`` that no re-judged task asks for is refused before anything is
+    scored (as ``run`` refuses it), naming the roles those tasks do have."""
+    from eval_anything.run.plan import scorers_and_roles
+
+    wanted: set[str] = set()
+    names = [n for n in old.tasks if not n.startswith(LM_EVAL_PREFIX)
+             and (tasks is None or n in tasks)]
+    for name in names:
+        spec = _task_spec(catalog, name, old.tasks[name], old.spec.limit)
+        wanted |= set(scorers_and_roles(spec, bindings)[1])
+    unused = sorted(set(judges) - wanted)
+    if unused:
+        has = f"their judge roles are {', '.join(sorted(wanted))}" if wanted else "none is judged"
+        raise RescoreError(
+            f"--judge {unused[0]}={judges[unused[0]]}: no re-judged task has the judge role "
+            f"{unused[0]!r} (tasks: {', '.join(names) or 'none'}; {has}); drop the flag or fix "
+            "the role's name"
+        )
 
 
 def _rescore(
@@ -118,6 +146,7 @@ def _rescore(
         raise RescoreError(
             f"--tasks {', '.join(unknown)}: not in the run (it has {', '.join(old.tasks)})"
         )
+    _check_roles_used(catalog, old, judges, bindings, tasks)
     reporter = ProgressReporter(enabled=progress)
     try:
         for name, old_result in old.tasks.items():
