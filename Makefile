@@ -27,11 +27,16 @@ demo: setup
 services:
 	bash scripts/services.sh
 
+# pytest-xdist workers (one per core of CI's 2-core machine; TEST_WORKERS=0 runs in one process).
+# --dist loadgroup: tests spread one by one, except an xdist_group, which stays on one worker.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+
 test: setup services
-	source .test-services.env 2>/dev/null; $(BIN)/python -m pytest -q
+	source .test-services.env 2>/dev/null; $(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check .

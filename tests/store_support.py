@@ -3,13 +3,16 @@
 PostgreSQL: ``EVAL_ANYTHING_TEST_PG_URL`` names a server (``make test`` exports it after
 ``scripts/postgres.sh start``); without it the fixture runs that script itself. When the script
 cannot start a server the PostgreSQL cases skip with the script's reason, except under CI
-(``CI`` set), where they fail: CI must exercise PostgreSQL.
+(``CI`` set), where they fail: CI must exercise PostgreSQL. Each test gets a database of its own
+(a random name), so parallel workers never see each other's tables.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +29,11 @@ def pg_server_url() -> str:
     if url:
         return url
     try:
-        out = subprocess.run([str(ROOT / "scripts" / "postgres.sh"), "start"],
-                             capture_output=True, text=True, timeout=300)
+        # parallel workers each ask; one at a time, so only the first installs or starts a server
+        with (Path(tempfile.gettempdir()) / "eval-anything-pg-start.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            out = subprocess.run([str(ROOT / "scripts" / "postgres.sh"), "start"],
+                                 capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as e:
         reason = f"scripts/postgres.sh could not run: {e}"
     else:

@@ -99,9 +99,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(report.to_json(), indent=2))
         else:
-            from eval_anything.cli.common import console
+            from eval_anything.cli.common import console, print_whole
 
-            console.print(agreement_table(report))
+            print_whole(console, agreement_table(report))
         for line in report_notes(report):
             typer.echo(f"note: {line}", err=True)
         if write:
