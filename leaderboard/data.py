@@ -26,7 +26,10 @@ def store(url: str) -> Store:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def leaderboard_rows(url: str) -> pd.DataFrame:
-    return queries.leaderboard_rows(store(url))
+    """The store's rows, each group row carrying the fingerprint of its member tasks' items."""
+    from eval_anything.leaderboard.ranking import with_group_fingerprints
+
+    return with_group_fingerprints(queries.leaderboard_rows(store(url)), group_tasks)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

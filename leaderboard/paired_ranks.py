@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from eval_anything.core.results import SampleRecord
+from eval_anything.leaderboard.ranking import items_digest
 from eval_anything.stats.paired import holm
 from eval_anything.stats.run_pair import (
     ItemScore,
@@ -281,16 +282,16 @@ def group_item_sets(rows: pd.DataFrame, runs: Sequence[str], members: Collection
     mine = rows[rows["run_id"].isin(list(runs)) & rows["task"].isin(list(members))
                 & (rows["kind"] == "task")]
     fps = mine.get("task_fingerprint", pd.Series([""] * len(mine), index=mine.index))
-    signature: dict[str, list[str]] = {}
+    signature: dict[str, list[tuple[str, str]]] = {}
     items: dict[str, int] = {}
     for run, task, fp, n in zip(mine["run_id"], mine["task"], fps.fillna(""), mine["n"],
                                 strict=True):
-        signature.setdefault(str(run), []).append(f"{task}|{fp}")
+        signature.setdefault(str(run), []).append((str(task), str(fp)))
         items[str(run)] = items.get(str(run), 0) + (0 if pd.isna(n) else int(n))
     keyed: dict[str, list[str]] = {}
     for run in dict.fromkeys(str(r) for r in runs):
-        joined = "\n".join(sorted(signature.get(run, [])))
-        keyed.setdefault("g" + hashlib.sha256(joined.encode()).hexdigest()[:11], []).append(run)
+        digest = items_digest(signature.get(run, []))
+        keyed.setdefault("g" + digest[:11], []).append(run)
     sets = [ItemSet(k, items.get(v[0], 0), k[1:7], tuple(v), paired=False)
             for k, v in keyed.items()]
     sets.sort(key=lambda s: (-len(s.runs), -s.n_items))

@@ -15,9 +15,10 @@ whose lower values are better ranks with its order reversed.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
 import numpy as np
@@ -43,6 +44,34 @@ def latest_per_checkpoint(rows: pd.DataFrame) -> pd.DataFrame:
     order = rows.sort_values(["created_at", "run_id"], kind="stable")
     newest = ~order[keys].astype(str).duplicated(keep="last")
     return rows.loc[rows.index.isin(order.index[newest.to_numpy()])]
+
+
+def items_digest(task_fingerprints: Iterable[tuple[str, str]]) -> str:
+    """One fingerprint for the items of several tasks: (task, fingerprint) pairs in any order."""
+    joined = "\n".join(sorted(f"{t}|{f}" for t, f in task_fingerprints))
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def with_group_fingerprints(rows: pd.DataFrame,
+                            members_of: Callable[[str], Collection[str]]) -> pd.DataFrame:
+    """The rows with each group row's empty ``task_fingerprint`` filled: the digest of the
+    fingerprints its member tasks carry in the same run (a group keeps none of its own in the
+    store). So a group scored on other items (another ``--limit``) is another item set to every
+    reader: latest-per-checkpoint, the board's sets and the drilldown."""
+    if rows.empty or "task_fingerprint" not in rows.columns:
+        return rows
+    tasks = rows[rows["kind"] == "task"]
+    by_run: dict[str, list[tuple[str, str]]] = {}
+    for run, task, fp in zip(tasks["run_id"], tasks["task"], tasks["task_fingerprint"].fillna(""),
+                             strict=True):
+        by_run.setdefault(str(run), []).append((str(task), str(fp)))
+    filled = [
+        items_digest((t, f) for t, f in by_run.get(str(run), []) if t in members_of(str(task)))
+        if kind != "task" and not fp else fp
+        for run, task, kind, fp in zip(rows["run_id"], rows["task"], rows["kind"],
+                                       rows["task_fingerprint"].fillna(""), strict=True)
+    ]
+    return rows.assign(task_fingerprint=filled)
 
 
 def _split(cell: object) -> set[str]:

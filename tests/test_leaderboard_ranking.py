@@ -153,3 +153,25 @@ def test_latest_run_per_checkpoint_keeps_both_item_sets() -> None:
     assert sorted(ranking.latest_per_checkpoint(rows)["run_id"]) == ["n10", "n30"]
     rows["task_fingerprint"] = ["fp30", "fp30"]
     assert list(ranking.latest_per_checkpoint(rows)["run_id"]) == ["n10"]
+
+
+def test_group_rows_carry_their_member_tasks_items() -> None:
+    """A group scored on other items is another item set for latest-per-checkpoint: two runs of
+    one checkpoint's suite at different limits both stay; a rerun on the same items replaces."""
+    def row(run: str, task: str, kind: str, fp: str, minute: int) -> dict[str, object]:
+        return {"run_id": run, "task": task, "kind": kind, "task_fingerprint": fp,
+                "model_identity": "m", "training_run_id": None, "step": None,
+                "created_at": f"2026-12-07T10:{minute:02d}"}
+
+    rows = pd.DataFrame([
+        row("lim10", "t1", "task", "fp10", 1), row("lim10", "suite", "group", "", 1),
+        row("lim30", "t1", "task", "fp30", 2), row("lim30", "suite", "group", "", 2),
+        row("again30", "t1", "task", "fp30", 3), row("again30", "suite", "group", "", 3),
+        row("again30", "extra", "task", "fpx", 3),
+    ])
+    filled = ranking.with_group_fingerprints(rows, lambda g: {"t1"} if g == "suite" else set())
+    groups = filled[filled["kind"] == "group"].set_index("run_id")["task_fingerprint"]
+    assert groups["lim30"] == groups["again30"] != groups["lim10"]  # "extra" is not a member
+    kept = ranking.latest_per_checkpoint(filled)
+    suite_runs = set(kept.loc[kept["task"] == "suite", "run_id"])
+    assert suite_runs == {"lim10", "again30"}

@@ -6,8 +6,9 @@ checkpoint's training data.
 Models are named by their short names (the full path is on the Reproducibility page) and runs by
 the first characters of their id, so the table fits a 1280 px screen; the secondary metrics are
 listed one per row, never as one column each, for the same reason. A run is left out only when a
-newer run scored the same checkpoint on the same items (same task fingerprint): runs of one model
-on different items (another ``--limit``) are both shown.
+newer run scored the same checkpoint on the same items (``ranking.latest_per_checkpoint``; a
+group's items are its member tasks' fingerprints): runs of one model on different items (another
+``--limit``) are both shown.
 """
 
 from __future__ import annotations
@@ -15,35 +16,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from eval_anything.leaderboard import charts, data
+from eval_anything.leaderboard import charts, data, ranking
 from eval_anything.leaderboard.links import from_link, to_link
 from eval_anything.leaderboard.render import SHORT_ID, model_label, run_choice_label
 from eval_anything.leaderboard.views import overlap_marks
-
-
-def latest_per_item_set(url: str, rows: pd.DataFrame, task: str) -> pd.DataFrame:
-    """The newest run per checkpoint (model identity, training run, step) and task fingerprint.
-    Fingerprints are read only where a checkpoint has several runs (the rest need no choice)."""
-    runs = rows.drop_duplicates("run_id").sort_values(["created_at", "run_id"])
-    keys = [f"{m}|{t}|{s}" for m, t, s in zip(
-        runs["model_identity"], runs["training_run_id"], runs["step"], strict=True)]
-    runs = runs.assign(_key=keys)
-    shared = runs["_key"].duplicated(keep=False)
-    prints = [_items_of(url, str(rid), task) if many else ""
-              for rid, many in zip(runs["run_id"], shared, strict=True)]
-    runs = runs.assign(_key=runs["_key"] + "|" + pd.Series(prints, index=runs.index))
-    keep = set(runs.loc[~runs["_key"].duplicated(keep="last"), "run_id"])
-    return rows[rows["run_id"].isin(keep)]
-
-
-def _items_of(url: str, run_id: str, task: str) -> str:
-    """What identifies the items a run scored for ``task``: its fingerprint, or for a group
-    the fingerprints of every task the run holds."""
-    results = data.results(url, run_id)
-    found = results.tasks.get(task)
-    if found is not None:
-        return found.task_fingerprint
-    return "+".join(sorted(t.task_fingerprint for t in results.tasks.values()))
 
 
 def primary_table(sub: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -95,7 +71,7 @@ def render(url: str) -> None:
     to_link("task", task)
     if task is None:
         return
-    sub = latest_per_item_set(url, rows[rows["task"] == task], task)
+    sub = ranking.latest_per_checkpoint(rows[rows["task"] == task])
     first = sub.iloc[0]
     metric = str(first["primary_metric"] or "value")
     st.caption(f"{first['kind']} · primary metric {metric} · input "
